@@ -1,0 +1,1 @@
+"""Pure loss functions. Each returns ``(sum, count)`` pairs (see heads/base)."""

@@ -1,0 +1,1 @@
+"""Flax models: fusion modules, localization heads and their composition."""

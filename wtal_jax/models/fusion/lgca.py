@@ -1,0 +1,119 @@
+"""Leaky gated cross-attention (LGCA §3.2, Eq. 7-11).
+
+For each modality M (N is symmetric), with ``X`` the stage-0 embedding:
+
+* Stage 1: ``U1 = g1(X~^(1))`` over two paths and
+  ``Z^(1) = ReLU(U1[0] X + U1[1] X~^(1))``.
+* Stage 2 cross-attends ``Z_M^(1)`` and ``Z_N^(1)`` (the gated stage-1 output
+  plays the role of ``X_att^(1)`` in Eq. 8); ``U2 = g2(X~^(2))`` weights three
+  paths: ``Z^(2) = ReLU(U2[0](X + Z^(1) + X~^(2)) + U2[1](X + X~^(2)) +
+  U2[2](Z^(1) + X~^(2)))``.
+* Stage gate: ``Us = gs(X~^(2))``, ``Z = Us[0] Z^(1) + Us[1] Z^(2)``.
+
+The output is ``[Z_M; Z_N]``; with one stage it is ``[Z_M^(1); Z_N^(1)]``.
+
+Ablations (LGCA Table 8) switch gate groups off. A stage without its skip
+gate falls back to the ungated CAAV feature, ``tanh(X + X~^(1))`` and
+``tanh(X + X_att^(1) + X~^(2))`` (Eq. 4); without the stage gate the output is
+the last stage. ``gate="none"`` turns every gate off, which is the two-stage
+dense cross-attention baseline.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from wtal_jax.models.fusion import base
+from wtal_jax.models.fusion.cross_attention import CrossAttentionStage
+from wtal_jax.models.fusion.gates import GATE_KINDS, Gate, weighted_sum
+
+# Path labels per gate, in gate-output order (LGCA Table 6 notation).
+GATE_PATHS = {
+    "skip1": ("X", "X̃(1)"),
+    "skip2": ("X + X_att(1) + X̃(2)", "X + X̃(2)", "X_att(1) + X̃(2)"),
+    "stage": ("Z(1)", "Z(2)"),
+}
+
+
+def gate_module_name(gate: str, modality_index: int) -> str:
+  """The stable module name under which a gate sows its ``probs``."""
+  return f"{gate}_gate_{modality_index}"
+
+
+@base.FUSIONS.register("lgca")
+class LeakyGatedCrossAttention(nn.Module):
+  """LGCA fusion of two modalities.
+
+  Attributes:
+    embed_dim: Stage-0 embedding width (0: use the raw features, as when LGCA
+      sits on top of RGB/flow I3D features for W-TAL, ASL and 3C-Net).
+    num_stages: 1 or 2.
+    gate: ``leaky``, ``soft``, ``hard`` or ``none``.
+    temperature: Leaky-gate softmax temperature (0.1 in the paper).
+    skip_gates: Use the skip-connection gates.
+    stage_gate: Use the stage gate (two stages only).
+    negative_slope: LeakyReLU slope of the embedding.
+  """
+
+  embed_dim: int = 1024
+  num_stages: int = 2
+  gate: str = "leaky"
+  temperature: float = 0.1
+  skip_gates: bool = True
+  stage_gate: bool = True
+  negative_slope: float = 0.01
+
+  @classmethod
+  def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
+    return cls(embed_dim=cfg.embed_dim, num_stages=cfg.num_stages,
+               gate=cfg.get("gate", "leaky"),
+               temperature=cfg.get("temperature", 0.1),
+               skip_gates=cfg.get("skip_gates", True),
+               stage_gate=cfg.get("stage_gate", True),
+               negative_slope=cfg.get("negative_slope", 0.01))
+
+  def _gate(self, which: str, m: int, num_paths: int, x_tilde, train):
+    return Gate(num_paths, self.gate, self.temperature,
+                name=gate_module_name(which, m))(x_tilde, train=train)
+
+  @nn.compact
+  def __call__(self, xs, mask_BxT: jax.Array, *, train: bool
+               ) -> base.FusionOutput:
+    if self.gate not in GATE_KINDS:
+      raise ValueError(f"gate must be one of {GATE_KINDS}, got {self.gate!r}.")
+    if self.num_stages not in (1, 2):
+      raise ValueError(f"LGCA supports 1 or 2 stages, got {self.num_stages}.")
+    gated = self.gate != "none"
+    use_skip = gated and self.skip_gates
+    use_stage = gated and self.stage_gate and self.num_stages == 2
+    x = base.embed_all(xs, self.embed_dim, self.negative_slope, mask_BxT)
+
+    tilde1 = CrossAttentionStage(name="stage1")(x[0], x[1], mask_BxT)
+    z1 = []
+    for m in range(2):
+      if use_skip:
+        u1 = self._gate("skip1", m, 2, tilde1[m], train)
+        z1.append(nn.relu(weighted_sum([x[m], tilde1[m]], u1)))
+      else:
+        z1.append(jnp.tanh(x[m] + tilde1[m]))
+    if self.num_stages == 1:
+      return base.fuse(z1)
+
+    tilde2 = CrossAttentionStage(name="stage2")(z1[0], z1[1], mask_BxT)
+    out = []
+    for m in range(2):
+      if use_skip:
+        u2 = self._gate("skip2", m, 3, tilde2[m], train)
+        z2 = nn.relu(weighted_sum(
+            [x[m] + z1[m] + tilde2[m], x[m] + tilde2[m], z1[m] + tilde2[m]],
+            u2))
+      else:
+        z2 = jnp.tanh(x[m] + z1[m] + tilde2[m])
+      if use_stage:
+        us = self._gate("stage", m, 2, tilde2[m], train)
+        out.append(weighted_sum([z1[m], z2], us))
+      else:
+        out.append(z2)
+    return base.fuse(out)

@@ -1,0 +1,56 @@
+"""The head protocol: what every localization head provides.
+
+A head is registered as a :class:`HeadSpec`, which bundles
+
+* ``module``: a Flax module class with ``from_config(cfg, num_classes)`` whose
+  ``__call__(fusion_out, mask_BxT, *, train)`` returns a dict of arrays;
+* ``loss_fn(outputs, batch, cfg) -> {term: (sum, count)}``: a pure function.
+  Returning sums and counts rather than means keeps averages exact when a
+  batch is split over devices or hosts: the train step totals both over the
+  ``batch`` axis before dividing. ``cfg.loss_weights[term]`` weights each term;
+* ``predict_fn(outputs, mask_BxT, cfg) -> Localization``: the test-time
+  scores that post-processing turns into segments;
+* ``default_postprocess``: the head's published post-processing recipe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+import flax.struct
+import jax
+
+from wtal_jax.registry import Registry
+
+LossTerms = Mapping[str, tuple[jax.Array, jax.Array]]
+
+
+@flax.struct.dataclass
+class Localization:
+  """Test-time scores of a batch of videos.
+
+  Attributes:
+    cas_BxTxC: Class activation sequence over the C action classes.
+    attention_BxT: Class-agnostic foreground/actionness score in [0, 1].
+    video_scores_BxC: Video-level class scores (classification and the
+      class filter of post-processing).
+    snippet_scores_BxTxC1: Per-snippet scores over C actions plus the
+      background as the last index (snippet classification, e.g. AVE).
+  """
+
+  cas_BxTxC: jax.Array
+  attention_BxT: jax.Array
+  video_scores_BxC: jax.Array
+  snippet_scores_BxTxC1: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadSpec:
+  module: type
+  loss_fn: Callable[[Mapping[str, jax.Array], Mapping[str, Any], Any], LossTerms]
+  predict_fn: Callable[[Mapping[str, jax.Array], jax.Array, Any], Localization]
+  default_postprocess: str
+
+
+HEADS: Registry[HeadSpec] = Registry("head")
