@@ -1,0 +1,134 @@
+"""Building blocks of the files in ``configs/``.
+
+A config file defines ``get_config(variant="")``: it starts from
+:func:`base_config`, sets its fusion, head and hyperparameters, and finishes
+with :func:`apply_variant`, which points it at its data:
+
+* ``""`` (no suffix): the real features the recipe was published on. They must
+  have been prepared with ``python -m data_prep.build``.
+* ``synthetic``: the same recipe on the generated THUMOS-shaped dataset, with a
+  training budget that fits a laptop CPU (the embedded default).
+* ``smoke``: tiny data, tiny widths and a few steps, for tests.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+VARIANTS = ("", "synthetic", "smoke")
+
+THUMOS_TIOUS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+ANET_TIOUS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+
+
+def base_config() -> ml_collections.ConfigDict:
+  """Defaults shared by every recipe (THUMOS14, LGCA + CAAV)."""
+  c = ml_collections.ConfigDict()
+  c.seed = 0
+  c.tensorboard = True
+
+  c.data = ml_collections.ConfigDict()
+  c.data.name = "thumos14"
+  c.data.builder_config = "wtalc"
+  c.data.data_dir = ""  # "" = $WTAL_JAX_DATA_DIR or ~/tensorflow_datasets.
+  c.data.modalities = ("rgb", "flow")  # Modality groups; "rgb+flow" concatenates.
+  c.data.train_split = "train"
+  c.data.test_split = "test"
+  c.data.num_snippets = 750
+  c.data.snippet_sampling = "random_crop"
+  c.data.num_pairs = 3
+
+  c.model = ml_collections.ConfigDict()
+  c.model.fusion = ml_collections.ConfigDict()
+  c.model.fusion.kind = "lgca"
+  c.model.fusion.embed_dim = 1024
+  c.model.fusion.num_stages = 2
+  c.model.fusion.skip = "dense"
+  c.model.fusion.gate = "leaky"
+  c.model.fusion.temperature = 0.1
+  c.model.fusion.skip_gates = True
+  c.model.fusion.stage_gate = True
+  c.model.fusion.negative_slope = 0.01
+  c.model.fusion.noise_scale = 0.0
+  c.model.head = caav_head()
+
+  c.train = ml_collections.ConfigDict()
+  c.train.lr = 1e-4
+  c.train.weight_decay = 0.0
+  c.train.batch_size = 30
+  c.train.num_steps = 10000
+  c.train.log_every = 50
+  c.train.eval_every = 500
+  c.train.checkpoint_every = 500
+
+  c.eval = ml_collections.ConfigDict()
+  c.eval.postprocess = ""  # "" = the head's published recipe.
+  c.eval.postprocess_params = ml_collections.ConfigDict()
+  c.eval.tious = THUMOS_TIOUS
+  c.eval.buckets = (128, 256, 512, 1024, 2048, 4096)
+  c.eval.max_snippets_per_batch = 16384
+  return c
+
+
+def caav_head() -> ml_collections.ConfigDict:
+  """CAAV's open-max head and loss weights (CAAV §4.2)."""
+  h = ml_collections.ConfigDict()
+  h.kind = "caav"
+  h.classifier = "openmax"
+  h.dropout = 0.7
+  h.topk_divisor = 8.0
+  h.cont_window = 5
+  h.cont_sigma = 1.0
+  h.pseudo_window = 5
+  h.pseudo_threshold = 0.5
+  h.casl_margin = 0.5
+  h.loss_weights = ml_collections.ConfigDict(
+      {"mil": 1.0, "casl": 0.8, "cont": 0.8, "pseu": 1.0})
+  return h
+
+
+def apply_variant(c: ml_collections.ConfigDict, variant: str,
+                  real_name: str = "thumos14",
+                  real_builder_config: str = "wtalc"
+                  ) -> ml_collections.ConfigDict:
+  """Points a recipe at its data and budget (see the module docstring).
+
+  Raises:
+    ValueError: On an unknown variant.
+  """
+  if variant not in VARIANTS:
+    raise ValueError(f"Unknown config variant {variant!r}; use one of "
+                     f"{[v or '(none)' for v in VARIANTS]}, e.g. "
+                     "--config=configs/thumos_lgca.py:synthetic")
+  if variant == "":
+    c.data.name, c.data.builder_config = real_name, real_builder_config
+    return c
+  c.data.name = "synthetic_thumos"
+  if variant == "synthetic":
+    c.data.builder_config = "full"
+    # The budget of a laptop CPU: shorter training sequences, a smaller
+    # batch and fewer steps than the published recipe; the model, losses and
+    # optimizer are unchanged.
+    c.data.num_snippets = 256
+    c.train.batch_size = 10
+    c.train.num_steps = 400
+    c.train.log_every = 20
+    c.train.eval_every = 200
+    c.train.checkpoint_every = 100
+    c.train.lr = max(c.train.lr, 1e-4)
+    return c
+  c.data.builder_config = "tiny"
+  c.data.num_snippets = 32
+  c.data.num_pairs = 1
+  c.model.fusion.embed_dim = min(c.model.fusion.embed_dim, 16) if (
+      c.model.fusion.embed_dim) else 0
+  c.train.batch_size = 4
+  c.train.num_steps = 4
+  c.train.log_every = 2
+  c.train.eval_every = 4
+  c.train.checkpoint_every = 2
+  c.train.lr = 1e-3
+  c.eval.buckets = (32, 64, 128)
+  c.eval.max_snippets_per_batch = 512
+  c.tensorboard = False
+  return c

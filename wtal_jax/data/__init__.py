@@ -1,0 +1,1 @@
+"""Feature datasets: the record schema, dataset registry and input pipeline."""

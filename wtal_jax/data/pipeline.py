@@ -1,0 +1,198 @@
+"""Training and evaluation batches with static shapes.
+
+Training batches have a fixed ``(B, L)`` snippet grid, so the train step
+compiles once. Evaluation batches hold whole videos padded to a length bucket,
+so the evaluation step compiles once per bucket. Every batch is a dict:
+
+* ``inputs``: a tuple with one ``(B, L, D_g)`` float32 array per modality group
+  (``config.data.modalities``; ``"rgb+flow"`` concatenates rgb and flow);
+* ``mask``: ``(B, L)`` bool, True on real snippets;
+* ``labels``: ``(B, C)`` multi-hot float32;
+* ``slot``: ``(B,)`` int32, the row's position in the *global* batch, which
+  seeds its per-example randomness;
+* ``video_index``: ``(B,)`` int32 index into the split, -1 for padding rows.
+
+Batches are built for the rows a process owns (``rows``), so multi-host jobs
+read only their share.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from wtal_jax.data import sampling
+from wtal_jax.data.source import VideoSplit
+
+
+def parse_modalities(groups: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+  """``("rgb+flow", "audio") -> (("rgb", "flow"), ("audio",))``."""
+  return tuple(tuple(g.split("+")) for g in groups)
+
+
+def group_dims(groups, modality_dims) -> tuple[int, ...]:
+  """Feature width of each modality group."""
+  return tuple(sum(modality_dims[m] for m in g) for g in groups)
+
+
+def video_features(example: dict, groups) -> list[np.ndarray]:
+  """Concatenates each group's modalities for one decoded example.
+
+  Raises:
+    ValueError: If the modalities of the video disagree in length.
+  """
+  lengths = {m: example[m].shape[0] for g in groups for m in g}
+  if len(set(lengths.values())) != 1:
+    raise ValueError(
+        f"Video {example['video_id']}: modalities have different numbers of "
+        f"snippets {lengths}; re-run the dataset converter, which aligns them.")
+  return [np.concatenate([example[m] for m in g], axis=-1) if len(g) > 1
+          else example[g[0]] for g in groups]
+
+
+def _empty_batch(rows: int, length: int, dims, num_classes: int) -> dict:
+  return {
+      "inputs": tuple(np.zeros((rows, length, d), np.float32) for d in dims),
+      "mask": np.zeros((rows, length), bool),
+      "labels": np.zeros((rows, num_classes), np.float32),
+      "slot": np.zeros((rows,), np.int32),
+      "video_index": np.full((rows,), -1, np.int32),
+  }
+
+
+@dataclasses.dataclass
+class TrainBatcher:
+  """Builds the local rows of the training batch of any step.
+
+  Attributes:
+    split: The training split.
+    groups: Parsed modality groups.
+    batch_size: Global batch size.
+    num_pairs: Same-class pairs at the front of each batch.
+    num_snippets: Training length L.
+    snippet_sampling: See :func:`sampling.sample_snippets`.
+    seed: Experiment seed.
+    rows: The global rows this process fills (default: all).
+  """
+
+  split: VideoSplit
+  groups: tuple[tuple[str, ...], ...]
+  batch_size: int
+  num_pairs: int
+  num_snippets: int
+  snippet_sampling: str
+  seed: int
+  rows: Sequence[int] | None = None
+
+  def __post_init__(self):
+    if self.rows is None:
+      self.rows = range(self.batch_size)
+    self.dims = group_dims(self.groups, self.split.meta.modality_dims)
+
+  def video_indices(self, step: int) -> np.ndarray:
+    return sampling.sample_batch_videos(
+        self.seed, step, self.split.index.labels_VxC, self.batch_size,
+        self.num_pairs)
+
+  def batch(self, step: int) -> dict:
+    videos = self.video_indices(step)
+    rows = list(self.rows)
+    out = _empty_batch(len(rows), self.num_snippets, self.dims,
+                       self.split.meta.num_classes)
+    for r, slot in enumerate(rows):
+      v = int(videos[slot])
+      ex = self.split[v]
+      feats = video_features(ex, self.groups)
+      rng = sampling.step_rng(self.seed, step, 1, slot)
+      idx, n = sampling.sample_snippets(rng, feats[0].shape[0],
+                                        self.num_snippets,
+                                        self.snippet_sampling)
+      for g, f in enumerate(feats):
+        out["inputs"][g][r, :n] = f[idx[:n]]
+      out["mask"][r, :n] = True
+      out["labels"][r] = ex["labels"]
+      out["slot"][r] = slot
+      out["video_index"][r] = v
+    return out
+
+  def iterate(self, start_step: int, num_steps: int,
+              prefetch: int = 2) -> Iterator[tuple[int, dict]]:
+    """Yields ``(step, batch)`` for ``start_step <= step < num_steps``,
+    reading ahead on a background thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+      pending = {}
+      for step in range(start_step, min(start_step + prefetch, num_steps)):
+        pending[step] = pool.submit(self.batch, step)
+      for step in range(start_step, num_steps):
+        nxt = step + prefetch
+        if nxt < num_steps:
+          pending[nxt] = pool.submit(self.batch, nxt)
+        yield step, pending.pop(step).result()
+
+
+def bucket_length(num_snippets: int, buckets: Sequence[int]) -> int:
+  """The smallest bucket that fits a video; beyond the largest bucket,
+  the next multiple of it (a new compile, but rare)."""
+  for b in sorted(buckets):
+    if num_snippets <= b:
+      return int(b)
+  top = max(buckets)
+  return int(-(-num_snippets // top) * top)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalChunk:
+  """One global evaluation batch: a bucket length and its video indices
+  (``-1`` marks padding rows)."""
+
+  length: int
+  videos: tuple[int, ...]
+
+
+def eval_plan(num_snippets_V: np.ndarray, buckets: Sequence[int],
+              max_snippets_per_batch: int, row_multiple: int) -> list[EvalChunk]:
+  """Groups whole videos into padded, length-bucketed global batches.
+
+  Every video appears exactly once. Batches have ``row_multiple * k`` rows
+  (the global device count divides them), with at most about
+  ``max_snippets_per_batch`` padded snippets.
+  """
+  by_bucket: dict[int, list[int]] = {}
+  for v, t in enumerate(num_snippets_V):
+    by_bucket.setdefault(bucket_length(int(t), buckets), []).append(v)
+  plan = []
+  for length in sorted(by_bucket):
+    videos = by_bucket[length]
+    # All batches of a bucket share one row count, so a bucket compiles once;
+    # a sparse bucket is not padded beyond what its videos need.
+    rows = min(max(1, max_snippets_per_batch // length), len(videos))
+    rows = -(-rows // row_multiple) * row_multiple
+    for i in range(0, len(videos), rows):
+      chunk = videos[i:i + rows]
+      plan.append(EvalChunk(length, tuple(chunk + [-1] * (rows - len(chunk)))))
+  return plan
+
+
+def eval_batch(split: VideoSplit, groups, chunk: EvalChunk,
+               rows: Sequence[int] | None = None) -> dict:
+  """Builds the rows ``rows`` (default: all) of one evaluation batch."""
+  rows = range(len(chunk.videos)) if rows is None else rows
+  dims = group_dims(groups, split.meta.modality_dims)
+  out = _empty_batch(len(rows), chunk.length, dims, split.meta.num_classes)
+  for r, slot in enumerate(rows):
+    v = chunk.videos[slot]
+    out["slot"][r] = slot
+    if v < 0:
+      continue
+    ex = split[v]
+    feats = video_features(ex, groups)
+    n = feats[0].shape[0]
+    for g, f in enumerate(feats):
+      out["inputs"][g][r, :n] = f
+    out["mask"][r, :n] = True
+    out["labels"][r] = ex["labels"]
+    out["video_index"][r] = v
+  return out

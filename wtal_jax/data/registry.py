@@ -1,0 +1,105 @@
+"""Known datasets: where they live and how to prepare them.
+
+``open_dataset(config.data)`` finds a prepared dataset. Generated datasets
+are built on first use (and the job says so); real feature datasets cannot
+be, so a missing one fails with the exact command that prepares it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Callable
+
+from absl import logging
+
+from wtal_jax.data.source import FeatureDataset, builder_dir, default_data_dir
+from wtal_jax.registry import Registry
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetEntry:
+  """How to find or make one dataset.
+
+  Attributes:
+    description: One line for ``--help`` and error messages.
+    build: ``build(data_dir, builder_config) -> directory`` for datasets that
+      can be generated on first use; None for real feature releases.
+    how_to_prepare: Instructions printed when a real dataset is missing.
+  """
+
+  description: str
+  build: Callable[[str, str | None], str] | None = None
+  how_to_prepare: str = ""
+
+
+DATASETS: Registry[DatasetEntry] = Registry("dataset")
+
+
+def _build_synthetic(data_dir: str, builder_config: str | None) -> str:
+  # Imported lazily: data_prep is only needed when a dataset must be built.
+  synthetic = importlib.import_module("data_prep.synthetic_thumos")
+  return synthetic.build(data_dir, builder_config or "full")
+
+
+DATASETS.register("synthetic_thumos")(DatasetEntry(
+    description="Generated THUMOS14-shaped RGB/flow/audio features "
+                "(real annotation timings).",
+    build=_build_synthetic))
+
+_REAL_HINT = (
+    "Prepare it from the public feature release with\n  {command}\n"
+    "(see the README section 'Preparing real features'), or train on the "
+    "generated dataset instead with --config={config_hint}:synthetic.")
+
+DATASETS.register("thumos14")(DatasetEntry(
+    description="THUMOS14 I3D features (W-TALC or per-video layout).",
+    how_to_prepare=_REAL_HINT.format(
+        command="python -m data_prep.build thumos14 --layout=wtalc "
+                "--features=PATH/Thumos14reduced-I3D-JOINTFeatures.npy "
+                "--annotations=PATH/Thumos14reduced-Annotations",
+        config_hint="configs/thumos_lgca.py")))
+
+DATASETS.register("activitynet12")(DatasetEntry(
+    description="ActivityNet1.2 I3D features (W-TALC layout).",
+    how_to_prepare=_REAL_HINT.format(
+        command="python -m data_prep.build activitynet12 "
+                "--features=PATH/ActivityNet1.2-I3D-JOINTFeatures.npy "
+                "--annotations=PATH/ActivityNet1.2-Annotations",
+        config_hint="configs/anet_lgca.py")))
+
+DATASETS.register("ave")(DatasetEntry(
+    description="AVE audio-visual events (per-second labels).",
+    how_to_prepare=_REAL_HINT.format(
+        command="python -m data_prep.build ave --ave_dir=PATH/AVE",
+        config_hint="configs/ave_caav.py")))
+
+
+class DatasetNotPreparedError(FileNotFoundError):
+  """A real dataset was asked for but has not been converted yet."""
+
+
+def open_dataset(data_cfg) -> FeatureDataset:
+  """Opens ``data_cfg.name`` (config ``data_cfg.builder_config``), building
+  generated datasets on first use.
+
+  Raises:
+    DatasetNotPreparedError: A real dataset is missing; the message says how
+      to prepare it.
+  """
+  data_dir = data_cfg.get("data_dir") or default_data_dir()
+  name, builder_config = data_cfg.name, data_cfg.get("builder_config") or None
+  entry = DATASETS.get(name)
+  directory = builder_dir(data_dir, name, builder_config)
+  if directory is None:
+    where = f"{data_dir}/{name}" + (f"/{builder_config}" if builder_config else "")
+    if entry.build is None:
+      raise DatasetNotPreparedError(
+          f"Dataset {name!r} is not prepared: nothing found at {where}.\n"
+          + entry.how_to_prepare)
+    logging.info("Dataset %s not found at %s; building it now (one-off).",
+                 name, where)
+    print(f"Building dataset {name}/{builder_config} in {data_dir} "
+          "(first use; later runs reuse it)...", flush=True)
+    directory = entry.build(data_dir, builder_config)
+  return FeatureDataset(directory)

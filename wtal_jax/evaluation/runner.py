@@ -1,0 +1,139 @@
+"""Runs a model over a whole split and scores it.
+
+Videos are evaluated whole, padded into length buckets (one compile per
+bucket). Every process runs the same global batches and fills its own rows;
+outputs are gathered so the metrics are computed over the whole split exactly
+once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from wtal_jax.data import pipeline
+from wtal_jax.data.source import VideoSplit
+from wtal_jax.evaluation import detection, metrics, postprocess
+from wtal_jax.evaluation.segments import Detections, GroundTruth
+from wtal_jax.training import parallel
+
+
+@dataclasses.dataclass
+class VideoOutput:
+  """One video's test-time outputs, unpadded (T real snippets)."""
+
+  video_id: str
+  seconds_per_snippet: float
+  cas_TxC: np.ndarray
+  attention_T: np.ndarray
+  video_scores_C: np.ndarray
+  snippet_scores_TxC1: np.ndarray
+  gate_probs: dict[str, np.ndarray]
+  labels_C: np.ndarray
+  segments_Nx2: np.ndarray
+  segment_labels_N: np.ndarray
+  ambiguous_Ax2: np.ndarray
+  snippet_labels_T: np.ndarray | None = None
+
+
+def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
+                  eval_cfg) -> list[VideoOutput]:
+  """Runs ``eval_step`` over every video of ``split`` (in split order)."""
+  plan = pipeline.eval_plan(split.index.num_snippets_V, eval_cfg.buckets,
+                            eval_cfg.max_snippets_per_batch,
+                            row_multiple=mesh.devices.size)
+  outputs: list[VideoOutput | None] = [None] * len(split)
+  for chunk in plan:
+    rows = parallel.local_rows(mesh, len(chunk.videos))
+    local = pipeline.eval_batch(split, groups, chunk, rows)
+    global_batch = parallel.to_global(
+        {k: v for k, v in local.items() if k != "video_index"}, mesh,
+        len(chunk.videos))
+    loc, gates = parallel.to_host(eval_step(variables, global_batch))
+    for r, v in enumerate(chunk.videos):
+      if v < 0:
+        continue
+      ex = split[v]
+      t = int(split.index.num_snippets_V[v])
+      outputs[v] = VideoOutput(
+          video_id=ex["video_id"],
+          seconds_per_snippet=float(ex["seconds_per_snippet"]),
+          cas_TxC=loc.cas_BxTxC[r, :t],
+          attention_T=loc.attention_BxT[r, :t],
+          video_scores_C=loc.video_scores_BxC[r],
+          snippet_scores_TxC1=loc.snippet_scores_BxTxC1[r, :t],
+          gate_probs={k: g[r, :t] for k, g in gates.items()},
+          labels_C=ex["labels"],
+          segments_Nx2=ex["segments"],
+          segment_labels_N=ex["segment_labels"],
+          ambiguous_Ax2=ex["ambiguous"],
+          snippet_labels_T=ex.get("snippet_labels"))
+  missing = [i for i, o in enumerate(outputs) if o is None]
+  if missing:
+    raise RuntimeError(f"Evaluation plan missed videos {missing[:5]}...")
+  return outputs  # type: ignore[return-value]
+
+
+def ground_truth(outputs: Sequence[VideoOutput]) -> GroundTruth:
+  """The ground-truth instances of the evaluated videos."""
+  return GroundTruth.from_videos(
+      videos=[o.video_id for o in outputs],
+      segments=[o.segments_Nx2 for o in outputs],
+      labels=[o.segment_labels_N for o in outputs],
+      ambiguous=[o.ambiguous_Ax2 for o in outputs])
+
+
+def detect(outputs: Sequence[VideoOutput], recipe: str,
+           params: dict[str, Any]) -> Detections:
+  """Post-processes every video into scored segments."""
+  return Detections.concatenate([
+      postprocess.postprocess(
+          recipe, o.cas_TxC, o.attention_T, o.video_scores_C,
+          o.seconds_per_snippet, o.video_id, **params)
+      for o in outputs])
+
+
+@dataclasses.dataclass
+class EvalResult:
+  """Scores of one evaluation.
+
+  Attributes:
+    metrics: Flat scalars for logging: ``map@<tiou>``, ``avg_map``,
+      ``cls_map`` and, with snippet labels, ``snippet_acc``.
+    detection: The full detection result (per-class APs, table).
+    detections: All predicted segments.
+    outputs: Per-video model outputs (for plots and analysis).
+    seconds: Wall time of inference plus scoring.
+  """
+
+  metrics: dict[str, float]
+  detection: Any
+  detections: Detections
+  outputs: list[VideoOutput]
+  seconds: float
+
+
+def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
+             recipe: str) -> EvalResult:
+  """Inference, post-processing and scoring of one split."""
+  t0 = time.perf_counter()
+  outputs = run_inference(eval_step, variables, split, groups, mesh, eval_cfg)
+  dets = detect(outputs, recipe, dict(eval_cfg.get("postprocess_params", {})))
+  result = detection.detection_map(ground_truth(outputs), dets,
+                                   tious=tuple(eval_cfg.tious))
+  scalars = {f"map@{t:g}": float(m) for t, m in
+             zip(result.tious, result.map_per_tiou)}
+  scalars["avg_map"] = float(result.average)
+  scalars["cls_map"] = float(metrics.classification_map(
+      np.stack([o.video_scores_C for o in outputs]),
+      np.stack([o.labels_C for o in outputs])))
+  if outputs and outputs[0].snippet_labels_T is not None:
+    pred = np.concatenate([o.snippet_scores_TxC1.argmax(-1) for o in outputs])
+    true = np.concatenate([o.snippet_labels_T for o in outputs])
+    scalars["snippet_acc"] = float(metrics.snippet_accuracy(
+        pred, true, np.ones_like(true, bool)))
+  scalars["num_videos"] = float(len(outputs))
+  return EvalResult(scalars, result, dets, outputs, time.perf_counter() - t0)

@@ -1,0 +1,1 @@
+"""Training: state, data-parallel steps, checkpoints, reporting and the loop."""

@@ -1,0 +1,183 @@
+"""``train_and_evaluate(config, workdir)``: the whole job as a library call.
+
+Trains with the data-parallel step, evaluates on the test split every
+``config.train.eval_every`` steps, keeps the latest and the best checkpoint,
+and resumes from the latest checkpoint when re-run in the same workdir. The
+final evaluation prints the mAP table and writes the test-set predictions as
+ActivityNet JSON (``workdir/predictions.json``) so any run can be re-scored
+with ``python -m wtal_jax.evaluate``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import jax
+import numpy as np
+from absl import logging
+
+from wtal_jax import config_validation
+from wtal_jax.data import pipeline
+from wtal_jax.data.registry import open_dataset
+from wtal_jax.evaluation import runner
+from wtal_jax.evaluation.segments import write_predictions_json
+from wtal_jax.models.heads import HEADS
+from wtal_jax.models.model import build_model
+from wtal_jax.training import parallel, steps
+from wtal_jax.training.checkpoints import Checkpointer
+from wtal_jax.training.reporting import MetricWriter, Progress, format_duration
+from wtal_jax.training.state import create_train_state, make_optimizer
+
+
+class NonFiniteLossError(FloatingPointError):
+  """Training produced a NaN or infinite loss."""
+
+
+def _check_finite(step: int, metrics: dict[str, Any]) -> None:
+  bad = [k for k, v in metrics.items()
+         if k == "loss" or k.startswith("loss/")
+         if not np.all(np.isfinite(np.asarray(v)))]
+  if bad:
+    terms = ", ".join(f"{k}={float(np.asarray(metrics[k])):.4g}" for k in bad)
+    raise NonFiniteLossError(
+        f"Non-finite loss at step {step}: {terms}. Training stopped; the last "
+        "good checkpoint is kept. Lower config.train.lr or check the features "
+        "for NaN/inf values.")
+
+
+def recipe_of(config) -> str:
+  """The post-processing recipe: ``config.eval.postprocess`` or the head's
+  published default."""
+  return config.eval.get("postprocess") or HEADS.get(
+      config.model.head.kind).default_postprocess
+
+
+class Experiment:
+  """The pieces of a run, built once from the config (also used by
+  analysis tools that need the model, data and compiled steps)."""
+
+  def __init__(self, config):
+    config_validation.validate(config)
+    self.config = config
+    self.dataset = open_dataset(config.data)
+    self.meta = self.dataset.meta
+    config_validation.validate_against_dataset(config, self.meta)
+    self.groups = pipeline.parse_modalities(config.data.modalities)
+    self.input_dims = pipeline.group_dims(self.groups, self.meta.modality_dims)
+    self.model = build_model(config.model, self.meta.num_classes)
+    self.head_spec = HEADS.get(config.model.head.kind)
+    self.tx = make_optimizer(config.train)
+    self.mesh = parallel.make_mesh()
+    key = jax.random.PRNGKey(config.seed)
+    self.init_key, self.train_key = jax.random.split(key)
+    self.eval_step = steps.make_eval_step(self.model, self.head_spec,
+                                          config.model.head, self.mesh)
+
+  def initial_state(self):
+    return create_train_state(self.model, self.tx, self.input_dims,
+                              self.init_key)
+
+  def evaluate(self, state, split_name: str | None = None) -> runner.EvalResult:
+    split = self.dataset.split(split_name or self.config.data.test_split)
+    return runner.evaluate(self.eval_step, steps.variables_of(state), split,
+                           self.groups, self.mesh, self.config.eval,
+                           recipe_of(self.config))
+
+
+def _summary_table(result: runner.EvalResult, meta) -> str:
+  return (f"{result.detection.table()}\n"
+          f"classification mAP {100 * result.metrics['cls_map']:.2f} | "
+          f"{int(result.metrics['num_videos'])} test videos | "
+          f"{meta.num_classes} classes")
+
+
+def train_and_evaluate(config, workdir: str) -> dict[str, float]:
+  """Trains and evaluates the model described by ``config`` in ``workdir``.
+
+  Args:
+    config: An ``ml_collections.ConfigDict`` (see ``configs/``).
+    workdir: Where checkpoints, metrics, TensorBoard events and predictions
+      go. Re-running in the same workdir resumes from the latest checkpoint.
+
+  Returns:
+    The final test metrics (``avg_map``, ``map@<tiou>``, ``cls_map``, ...).
+  """
+  workdir = os.path.abspath(workdir)
+  os.makedirs(workdir, exist_ok=True)
+  exp = Experiment(config)
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+      f.write(config.to_json_best_effort(indent=2))
+  train_split = exp.dataset.split(config.data.train_split)
+  tcfg = config.train
+
+  state = exp.initial_state()
+  ckpt = Checkpointer(workdir)
+  restored = ckpt.restore_latest(state)
+  if restored is not None:
+    state = restored
+    print(f"Resuming from step {int(state.step)} ({ckpt.directory}).",
+          flush=True)
+  state = jax.device_put(state, parallel.replicated_sharding(exp.mesh))
+  start = int(state.step)
+
+  train_step = steps.make_train_step(exp.model, exp.head_spec,
+                                     config.model.head, exp.tx, exp.mesh)
+  batcher = pipeline.TrainBatcher(
+      split=train_split, groups=exp.groups, batch_size=tcfg.batch_size,
+      num_pairs=config.data.num_pairs, num_snippets=config.data.num_snippets,
+      snippet_sampling=config.data.snippet_sampling, seed=config.seed,
+      rows=parallel.local_rows(exp.mesh, tcfg.batch_size))
+  writer = MetricWriter(workdir, tensorboard=config.get("tensorboard", True))
+  progress = Progress(start, tcfg.num_steps)
+  n_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
+  print(f"{config.model.fusion.kind} + {config.model.head.kind} | "
+        f"{n_params / 1e6:.2f}M params | {len(train_split)} train videos | "
+        f"{exp.mesh.devices.size} device(s) | steps {start}->{tcfg.num_steps}",
+        flush=True)
+
+  last_eval = None
+  t_start = time.perf_counter()
+  for step, local_batch in batcher.iterate(start, tcfg.num_steps):
+    global_batch = parallel.to_global(
+        {k: v for k, v in local_batch.items() if k != "video_index"},
+        exp.mesh, tcfg.batch_size)
+    state, metrics = train_step(state, global_batch, exp.train_key)
+    metrics = parallel.to_host(metrics)
+    done = step + 1
+    _check_finite(done, metrics)
+    if done % tcfg.log_every == 0 or done == tcfg.num_steps:
+      writer.write(done, "train", {**metrics, "lr": tcfg.lr})
+      shown = {"loss": float(metrics["loss"])}
+      shown.update({k.split("/", 1)[1]: float(v) for k, v in metrics.items()
+                    if k.startswith("loss/")})
+      progress.report(done, shown)
+    if done % tcfg.eval_every == 0 or done == tcfg.num_steps:
+      last_eval = exp.evaluate(state)
+      writer.write(done, "test", last_eval.metrics)
+      progress.report(done, {"test avg mAP": 100 * last_eval.metrics["avg_map"]},
+                      extra=f"eval {format_duration(last_eval.seconds)}")
+      ckpt.save(done, state, {"avg_map": last_eval.metrics["avg_map"]})
+    elif done % tcfg.checkpoint_every == 0:
+      ckpt.save(done, state)
+
+  if last_eval is None:  # Already trained: re-evaluate the restored state.
+    last_eval = exp.evaluate(state)
+  if jax.process_index() == 0:
+    write_predictions_json(os.path.join(workdir, "predictions.json"),
+                           last_eval.detections, exp.meta.class_names)
+    final = {**last_eval.metrics, "step": int(state.step),
+             "best_step": ckpt.best_step(),
+             "train_seconds": time.perf_counter() - t_start}
+    with open(os.path.join(workdir, "final_metrics.json"), "w",
+              encoding="utf-8") as f:
+      json.dump(final, f, indent=2)
+    print(_summary_table(last_eval, exp.meta), flush=True)
+  writer.close()
+  ckpt.close()
+  logging.info("Finished at step %d: avg mAP %.4f", int(state.step),
+               last_eval.metrics["avg_map"])
+  return dict(last_eval.metrics)
