@@ -24,7 +24,8 @@ def straight_through_gumbel(logits: jax.Array, key: jax.Array,
   soft = jax.nn.softmax((logits + gumbel) / temperature, axis=-1)
   hard = jax.nn.one_hot(jnp.argmax(soft, axis=-1), logits.shape[-1],
                         dtype=soft.dtype)
-  return hard + soft - jax.lax.stop_gradient(soft)
+  # (soft - sg(soft)) is exactly 0 forward, so the output is exactly one-hot.
+  return hard + (soft - jax.lax.stop_gradient(soft))
 
 
 class Gate(nn.Module):

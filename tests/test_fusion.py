@@ -1,0 +1,222 @@
+"""Fusion modules: shapes, masking invariance, time-permutation equivariance,
+agreement with a plain-NumPy reference, and the gates."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from wtal_jax.models.fusion import FUSIONS
+from wtal_jax.models.fusion.cross_attention import CrossAttentionStage
+from wtal_jax.models.fusion.gates import Gate
+from wtal_jax.models.fusion.lgca import GATE_PATHS, gate_module_name
+
+B, T, DM, DN, E = 3, 10, 6, 5, 8
+LENGTHS = np.array([10, 7, 4])
+
+
+def _inputs(seed=0, t=T):
+  rng = np.random.default_rng(seed)
+  xs = (jnp.asarray(rng.random((B, t, DM)), jnp.float32),
+        jnp.asarray(rng.random((B, t, DN)), jnp.float32))
+  mask = jnp.asarray(np.arange(t)[None] < LENGTHS[:, None])
+  return xs, mask
+
+
+def _fusion(kind, **kw):
+  cfg = ml_collections.ConfigDict(dict(kind=kind, embed_dim=E, num_stages=2,
+                                       skip="dense", gate="leaky",
+                                       temperature=0.1, **kw))
+  return FUSIONS.get(kind).from_config(cfg)
+
+
+FUSION_CASES = (
+    [("concat", {}), ("gaussian_noise", {"noise_scale": 0.1})]
+    + [("cross_attention", {"num_stages": s, "skip": k})
+       for s, k in itertools.product((1, 2, 3), ("none", "skip", "dense"))]
+    + [("frozen_cross_attention", {"num_stages": 2})]
+    + [("lgca", {"num_stages": s, "gate": g})
+       for s, g in itertools.product((1, 2), ("leaky", "soft", "hard", "none"))]
+    + [("lgca", {"skip_gates": False}), ("lgca", {"stage_gate": False})])
+
+
+def _case_id(case):
+  kind, kw = case
+  return kind + "".join(f"-{k}={v}" for k, v in kw.items())
+
+
+@pytest.mark.parametrize("case", FUSION_CASES, ids=map(_case_id, FUSION_CASES))
+def test_fusion_shapes_and_padding_invariance(case):
+  kind, kw = case
+  kw = dict(kw)
+  stages = kw.pop("num_stages", 2)
+  cfg = ml_collections.ConfigDict(dict(kind=kind, embed_dim=E, num_stages=stages,
+                                       skip="dense", gate="leaky",
+                                       temperature=0.1))
+  cfg.update(kw)
+  module = FUSIONS.get(kind).from_config(cfg)
+  xs, mask = _inputs()
+  variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
+                          train=False)
+  out = module.apply(variables, xs, mask, train=False)
+  assert out.fused_BxTxF.shape == (B, T, 2 * E)
+  assert [p.shape for p in out.per_modality] == [(B, T, E), (B, T, E)]
+  np.testing.assert_allclose(
+      out.fused_BxTxF, jnp.concatenate(out.per_modality, -1))
+  assert np.all(np.isfinite(out.fused_BxTxF))
+
+  # Appending padding with wild values must not change real snippets.
+  pad = 6
+  xs_p = tuple(jnp.concatenate([x, 1e3 * jnp.ones((B, pad, x.shape[-1]))], 1)
+               for x in xs)
+  mask_p = jnp.concatenate([mask, jnp.zeros((B, pad), bool)], 1)
+  out_p = module.apply(variables, xs_p, mask_p, train=False)
+  real = np.asarray(mask)[..., None]
+  np.testing.assert_allclose(np.where(real, out_p.fused_BxTxF[:, :T], 0),
+                             np.where(real, out.fused_BxTxF, 0),
+                             rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["cross_attention", "lgca"])
+def test_fusion_is_time_permutation_equivariant(kind):
+  module = _fusion(kind)
+  xs, _ = _inputs(1)
+  mask = jnp.ones((B, T), bool)
+  variables = module.init({"params": jax.random.PRNGKey(1)}, xs, mask,
+                          train=False)
+  perm = np.random.default_rng(2).permutation(T)
+  out = module.apply(variables, xs, mask, train=False).fused_BxTxF
+  out_perm = module.apply(variables, tuple(x[:, perm] for x in xs), mask,
+                          train=False).fused_BxTxF
+  np.testing.assert_allclose(out_perm, out[:, perm], rtol=1e-5, atol=1e-6)
+
+
+def _np_softmax(x, axis):
+  e = np.exp(x - x.max(axis=axis, keepdims=True))
+  return e / e.sum(axis=axis, keepdims=True)
+
+
+def _np_cross_attention(xm, xn, w):
+  """Slow reference for one video: explicit loops over snippets."""
+  norm = lambda v: v / np.linalg.norm(v)
+  t = xm.shape[0]
+  lam = np.array([[norm(xm[i]) @ w @ norm(xn[l]) for l in range(t)]
+                  for i in range(t)])
+  xm_t = np.stack([sum(_np_softmax(lam[:, l], 0)[i] * xm[i] for i in range(t))
+                   for l in range(t)])
+  xn_t = np.stack([sum(_np_softmax(lam[i, :], 0)[l] * xn[l] for l in range(t))
+                   for i in range(t)])
+  return xm_t, xn_t
+
+
+def test_cross_attention_stage_matches_numpy_reference():
+  xs, mask = _inputs(3)
+  stage = CrossAttentionStage()
+  variables = stage.init(jax.random.PRNGKey(0), xs[0], xs[0][..., :DM], mask)
+  xm, xn = xs[0], xs[0] * 0.5 + 0.1
+  out_m, out_n = stage.apply(variables, xm, xn, mask)
+  w = np.asarray(variables["params"]["W"], np.float64)
+  for b, n in enumerate(LENGTHS):
+    ref_m, ref_n = _np_cross_attention(np.asarray(xm[b, :n], np.float64),
+                                       np.asarray(xn[b, :n], np.float64), w)
+    np.testing.assert_allclose(out_m[b, :n], ref_m, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out_n[b, :n], ref_n, rtol=1e-4, atol=1e-5)
+
+
+def test_lgca_two_stage_matches_numpy_reference():
+  module = _fusion("lgca")
+  xs, mask = _inputs(4)
+  mask = jnp.ones((B, T), bool)
+  variables = module.init({"params": jax.random.PRNGKey(2)}, xs, mask,
+                          train=False)
+  out = module.apply(variables, xs, mask, train=False)
+  p = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64),
+                             variables["params"])
+  relu = lambda v: np.maximum(v, 0)
+  leaky = lambda v: np.where(v > 0, v, 0.01 * v)
+  gate = lambda name, v: _np_softmax(
+      (v @ p[name]["fc"]["kernel"] + p[name]["fc"]["bias"]) / 0.1, -1)
+  for b in range(B):
+    x = [leaky(np.asarray(xs[m][b], np.float64) @ p[f"embed_{m}"]["fc"]["kernel"]
+               + p[f"embed_{m}"]["fc"]["bias"]) for m in range(2)]
+    t1 = _np_cross_attention(x[0], x[1], p["stage1"]["W"])
+    z1 = []
+    for m in range(2):
+      u = gate(gate_module_name("skip1", m), t1[m])
+      z1.append(relu(u[:, :1] * x[m] + u[:, 1:2] * t1[m]))
+    t2 = _np_cross_attention(z1[0], z1[1], p["stage2"]["W"])
+    for m in range(2):
+      u2 = gate(gate_module_name("skip2", m), t2[m])
+      z2 = relu(u2[:, :1] * (x[m] + z1[m] + t2[m]) + u2[:, 1:2] * (x[m] + t2[m])
+                + u2[:, 2:3] * (z1[m] + t2[m]))
+      us = gate(gate_module_name("stage", m), t2[m])
+      ref = us[:, :1] * z1[m] + us[:, 1:2] * z2
+      np.testing.assert_allclose(out.per_modality[m][b], ref, rtol=1e-4,
+                                 atol=1e-5)
+
+
+def test_lgca_sows_every_gate_with_its_path_count():
+  module = _fusion("lgca")
+  xs, mask = _inputs()
+  variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
+                          train=False)
+  _, state = module.apply(variables, xs, mask, train=False,
+                          mutable=["intermediates"])
+  sown = state["intermediates"]
+  for gate, paths in GATE_PATHS.items():
+    for m in range(2):
+      probs = sown[gate_module_name(gate, m)]["probs"][0]
+      assert probs.shape == (B, T, len(paths))
+      np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_leaky_gate_is_near_one_hot_and_soft_gate_is_not():
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=(4, 50, 16)), jnp.float32)
+  for kind, tau in (("leaky", 0.1), ("soft", 1.0)):
+    gate = Gate(3, kind, tau)
+    v = gate.init({"params": jax.random.PRNGKey(0)}, x, train=False)
+    logits = x @ v["params"]["fc"]["kernel"] + v["params"]["fc"]["bias"]
+    probs = gate.apply(v, x, train=False)
+    np.testing.assert_allclose(probs, _np_softmax(np.asarray(logits) / tau, -1),
+                               rtol=1e-5, atol=1e-6)
+  # With the logit gaps typical of a trained gate (>= 0.5), tau = 0.1 leaves
+  # at most e^-5 on each leakage path, while tau = 1 keeps them substantial.
+  logits = jnp.asarray([[0.0, 0.5, -0.2], [1.0, 0.0, 0.3]])
+  leaky = jax.nn.softmax(logits / 0.1, -1)
+  soft = jax.nn.softmax(logits, -1)
+  assert float(leaky.max(-1).min()) > 0.99
+  assert float(leaky.min()) > 0.0  # Leakage is small but never zero.
+  assert float(soft.max(-1).max()) < 0.6
+
+
+def test_hard_gate_is_one_hot_forward_with_nonzero_gradient():
+  rng = np.random.default_rng(1)
+  x = jnp.asarray(rng.normal(size=(2, 20, 8)), jnp.float32)
+  gate = Gate(3, "hard")
+  v = gate.init({"params": jax.random.PRNGKey(0)}, x, train=False)
+  for train in (True, False):
+    probs = gate.apply(v, x, train=train, rngs={"gumbel": jax.random.PRNGKey(5)})
+    np.testing.assert_array_equal(np.sort(np.asarray(probs), -1)[..., :2], 0.0)
+    np.testing.assert_array_equal(np.asarray(probs).max(-1), 1.0)
+  target = jnp.asarray(rng.normal(size=(2, 20, 3)), jnp.float32)
+
+  def loss(params):
+    probs = gate.apply({"params": params}, x, train=True,
+                       rngs={"gumbel": jax.random.PRNGKey(5)})
+    return jnp.sum(probs * target)
+
+  grads = jax.grad(loss)(v["params"])
+  assert float(jnp.abs(grads["fc"]["kernel"]).sum()) > 0.0
+
+
+def test_frozen_cross_attention_has_no_trainable_w():
+  module = _fusion("frozen_cross_attention")
+  xs, mask = _inputs()
+  variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
+                          train=False)
+  assert "W" not in variables["params"].get("stage1", {})
+  assert variables["frozen"]["stage1"]["W"].shape == (E, E)
