@@ -132,3 +132,20 @@ def apply_variant(c: ml_collections.ConfigDict, variant: str,
   c.eval.max_snippets_per_batch = 512
   c.tensorboard = False
   return c
+
+
+def load_config(spec: str) -> ml_collections.ConfigDict:
+  """Loads ``"path/to/config.py[:variant]"`` like ``--config=`` does.
+
+  For notebooks, tests and tools that do not parse absl flags.
+  """
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  path, _, variant = spec.partition(":")
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"Config file {path!r} does not exist.")
+  module_spec = importlib.util.spec_from_file_location(
+      "wtal_config_" + os.path.basename(path)[:-3], path)
+  module = importlib.util.module_from_spec(module_spec)
+  module_spec.loader.exec_module(module)
+  return module.get_config(variant) if variant else module.get_config()

@@ -1,0 +1,62 @@
+"""Runs a few smoke-config train steps on N forced CPU devices and prints the
+losses and a parameter checksum as JSON. Used by test_parallel.py, which
+launches it in fresh processes (the device count is fixed at JAX start-up).
+
+  python tests/device_count_run.py --devices=4 --data_dir=DIR --steps=3
+"""
+
+import argparse
+import json
+import os
+import sys
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--devices", type=int, required=True)
+  parser.add_argument("--data_dir", required=True)
+  parser.add_argument("--steps", type=int, default=3)
+  args = parser.parse_args()
+  os.environ["XLA_FLAGS"] = (
+      f"--xla_force_host_platform_device_count={args.devices}")
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  jax.config.update("jax_platforms", "cpu")
+  jax.config.update("jax_disable_most_optimizations", True)
+  from wtal_jax import config_lib  # pylint: disable=g-import-not-at-top
+  from wtal_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  from wtal_jax.training import parallel, steps  # pylint: disable=g-import-not-at-top
+  from wtal_jax.training.train import Experiment  # pylint: disable=g-import-not-at-top
+
+  root = os.path.join(os.path.dirname(__file__), "..")
+  config = config_lib.load_config(
+      os.path.join(root, "configs/thumos_lgca.py:smoke"))
+  config.data.data_dir = args.data_dir
+  exp = Experiment(config)
+  assert jax.device_count() == args.devices
+  state = jax.device_put(exp.initial_state(),
+                         parallel.replicated_sharding(exp.mesh))
+  train_step = steps.make_train_step(exp.model, exp.head_spec,
+                                     config.model.head, exp.tx, exp.mesh)
+  batcher = pipeline.TrainBatcher(
+      exp.dataset.split("train"), exp.groups, config.train.batch_size,
+      config.data.num_pairs, config.data.num_snippets,
+      config.data.snippet_sampling, config.seed,
+      rows=parallel.local_rows(exp.mesh, config.train.batch_size))
+  losses = []
+  for step in range(args.steps):
+    batch = batcher.batch(step)
+    batch.pop("video_index")
+    state, metrics = train_step(
+        state, parallel.to_global(batch, exp.mesh, config.train.batch_size),
+        exp.train_key)
+    losses.append({k: float(np.asarray(v)) for k, v in metrics.items()
+                   if k.startswith("loss")})
+  leaves = jax.tree_util.tree_leaves(parallel.to_host(state.params))
+  json.dump({"losses": losses,
+             "params": [np.asarray(x, np.float64).ravel().tolist()
+                        for x in leaves]}, sys.stdout)
+
+
+if __name__ == "__main__":
+  main()
