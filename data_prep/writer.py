@@ -1,0 +1,182 @@
+"""Shared machinery for writing wtal_jax feature datasets with TFDS.
+
+Every dataset builder (synthetic or a converter of a real feature release)
+subclasses :class:`FeatureDatasetBuilder`, which fixes what all of them share:
+the record schema, the TFDS metadata, ``array_record`` files written in
+generation order (shuffling makes building about ten times slower and buys
+nothing, since readers index randomly), and a :class:`BuildReport` of what was
+written and what was skipped and why. :func:`prepare` runs a builder without
+downloads or statistics (neither needs TensorFlow then).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import os
+import shutil
+import tempfile
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from wtal_jax.data import schema
+
+FILE_FORMAT = "array_record"
+DATA_DIR_ENV = "WTAL_JAX_DATA_DIR"
+
+
+def default_data_dir() -> str:
+  """``$WTAL_JAX_DATA_DIR`` if set, else ``~/tensorflow_datasets``."""
+  return os.environ.get(DATA_DIR_ENV) or os.path.expanduser(
+      "~/tensorflow_datasets")
+
+
+@dataclasses.dataclass
+class SplitCounts:
+  """What one split holds: videos, instances and the classes present."""
+
+  videos: int = 0
+  instances: int = 0
+  classes: set[int] = dataclasses.field(default_factory=set)
+
+
+class BuildReport:
+  """Counts what a build wrote per split, and what it skipped and why."""
+
+  def __init__(self, class_names=()):
+    self.class_names = tuple(class_names)
+    self.splits: dict[str, SplitCounts] = {}
+    self.skipped: list[dict[str, str]] = []
+    self.notes: list[str] = []
+
+  def add_example(self, split: str, example: Mapping[str, Any]) -> None:
+    counts = self.splits.setdefault(split, SplitCounts())
+    counts.videos += 1
+    seg_labels = np.asarray(example["segment_labels"]).reshape(-1)
+    counts.instances += int(seg_labels.size)
+    counts.classes.update(int(c) for c in seg_labels)
+    counts.classes.update(
+        int(c) for c in np.flatnonzero(np.asarray(example["labels"]) > 0))
+
+  def skip(self, split: str, video: str, reason: str) -> None:
+    self.skipped.append({"split": split, "video": video, "reason": reason})
+
+  def note(self, text: str) -> None:
+    self.notes.append(text)
+
+  def format(self, title: str = "") -> str:
+    """A human-readable summary for the end of a build."""
+    lines = [title] if title else []
+    for split, c in self.splits.items():
+      lines.append(f"  {split}: {c.videos} videos, {c.instances} instances, "
+                   f"{len(c.classes)} classes")
+    if self.skipped:
+      lines.append(f"  skipped {len(self.skipped)} videos:")
+      lines.extend(f"    {s['split']}/{s['video']}: {s['reason']}"
+                   for s in self.skipped)
+    else:
+      lines.append("  skipped: nothing")
+    lines.extend(f"  note: {n}" for n in self.notes)
+    return "\n".join(lines)
+
+
+def report_from_directory(builder_dir: str) -> BuildReport:
+  """Recounts a built dataset (reads every example; used when not rebuilt)."""
+  builder = tfds.builder_from_directory(builder_dir)
+  meta = schema.DatasetMeta.from_metadata(builder.info.metadata)
+  report = BuildReport(meta.class_names)
+  for split in builder.info.splits:
+    source = builder.as_data_source(split)
+    for i in range(len(source)):
+      report.add_example(split, source[i])
+  for s in meta.skipped:
+    report.skip(s["split"], s["video"], s["reason"])
+  return report
+
+
+class FeatureDatasetBuilder(tfds.core.GeneratorBasedBuilder):
+  """Base of every wtal_jax dataset builder.
+
+  Subclasses provide :meth:`dataset_meta` (class names, modality widths,
+  provenance) and :meth:`split_examples` (``(key, example)`` pairs per split,
+  examples from :func:`wtal_jax.data.schema.make_example`). Videos left out
+  must be reported with ``self.report.skip(split, video, reason)`` while
+  generating; they are stored in the metadata's ``skipped`` list too.
+  """
+
+  @abc.abstractmethod
+  def dataset_meta(self) -> schema.DatasetMeta:
+    """Dataset-level facts stored in the TFDS metadata."""
+
+  @abc.abstractmethod
+  def split_names(self) -> tuple[str, ...]:
+    """The splits this builder writes."""
+
+  @abc.abstractmethod
+  def split_examples(self, split: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yields ``(unique key, example)`` of one split in a fixed order."""
+
+  @property
+  def report(self) -> BuildReport:
+    if not hasattr(self, "_report"):
+      self._report = BuildReport(self.dataset_meta().class_names)
+    return self._report
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    meta = self.dataset_meta()
+    return tfds.core.DatasetInfo(
+        builder=self,
+        description=self.__class__.__doc__,
+        features=schema.features_dict(meta.modality_dims, meta.num_classes,
+                                      meta.has_snippet_labels),
+        metadata=meta.to_metadata(),
+        disable_shuffling=True,
+    )
+
+  def _split_generators(self, dl_manager):
+    del dl_manager  # features are generated or read from local files
+    return {split: self._generate_examples(split)
+            for split in self.split_names()}
+
+  def _generate_examples(self, split):
+    for key, example in self.split_examples(split):
+      self.report.add_example(split, example)
+      yield key, example
+    # The metadata is written after generation, so skips found while
+    # generating still reach it.
+    self.info.metadata["skipped"] = list(self.report.skipped)
+
+
+def builder_dir_exists(builder_dir: str) -> bool:
+  """Whether a finished dataset is at ``builder_dir`` (TFDS writes
+  ``dataset_info.json`` last, into a temporary folder renamed at the end)."""
+  return os.path.exists(os.path.join(builder_dir, "dataset_info.json"))
+
+
+def prepare(builder: FeatureDatasetBuilder, overwrite: bool = False) -> str:
+  """Writes a builder's dataset unless it is already there.
+
+  Args:
+    builder: The builder, constructed with its ``data_dir`` and
+      ``file_format="array_record"``.
+    overwrite: Rebuild even if the dataset exists.
+
+  Returns:
+    The builder directory, e.g. ``<data_dir>/<name>/<config>/<version>``.
+  """
+  builder_dir = str(builder.data_dir)
+  if builder_dir_exists(builder_dir) and not overwrite:
+    return builder_dir
+  if os.path.exists(builder_dir):
+    shutil.rmtree(builder_dir)
+  # Nothing is downloaded; keep TFDS's download folder out of data_dir.
+  with tempfile.TemporaryDirectory() as download_dir:
+    builder.download_and_prepare(
+        download_dir=download_dir,
+        download_config=tfds.download.DownloadConfig(
+            compute_stats=tfds.download.ComputeStatsMode.SKIP,
+            download_mode=tfds.download.GenerateMode.FORCE_REDOWNLOAD),
+        file_format=FILE_FORMAT)
+  return builder_dir
