@@ -115,14 +115,14 @@ def _run_synthetic_thumos(data_dir: str, overwrite: bool) -> BuildResult:
       num_test=pick(_NUM_TEST, named.num_test),
       max_snippets=pick(_MAX_SNIPPETS, named.max_snippets),
       dims=named.dims if dims is None else dims)
-  builder = synthetic_thumos.make_builder(data_dir, config.name)
-  builder_dir = str(builder.data_dir)
-  if writer.builder_dir_exists(builder_dir) and not overwrite:
-    return BuildResult(f"synthetic_thumos/{config.name}", builder_dir,
+  builder_dir, builder = writer.prepare(
+      lambda: synthetic_thumos.make_builder(data_dir, config.name),
+      overwrite=overwrite)
+  name = f"synthetic_thumos/{config.name}"
+  if builder is None:
+    return BuildResult(name, builder_dir,
                        writer.report_from_directory(builder_dir), built=False)
-  writer.prepare(builder, overwrite=overwrite)
-  return BuildResult(f"synthetic_thumos/{config.name}", builder_dir,
-                     builder.report, built=True)
+  return BuildResult(name, builder_dir, builder.report, built=True)
 
 
 register(DatasetCommand(

@@ -300,16 +300,22 @@ def _clutter(num_snippets, mp, num_patterns, candidates, rng):
   distractor_T = np.full(num_snippets, -1, np.int32)
   if mp.clutter_fraction <= 0:
     return mask_T, pattern_T, distractor_T
-  # Poisson starts over an extended grid so stretches may begin before t=0.
-  span = num_snippets + mp.clutter_length
-  num = rng.poisson(span * mp.clutter_fraction / mp.clutter_length)
-  starts = np.floor(rng.uniform(-mp.clutter_length, num_snippets, num))
-  lengths = np.ceil(rng.exponential(mp.clutter_length, num))
+  # A Poisson boolean model: stretches start at rate lam per snippet (also
+  # before t=0, so the first snippets are not spared) with geometric lengths
+  # of mean L, so each snippet is cluttered with probability 1-exp(-lam*L);
+  # lam is set to make that the configured fraction.
+  mean_len = mp.clutter_length
+  lam = -np.log1p(-mp.clutter_fraction) / mean_len
+  lead = int(np.ceil(4 * mean_len))
+  num = rng.poisson(lam * (num_snippets + lead))
+  starts = rng.integers(-lead, num_snippets, num)
+  lengths = rng.geometric(1.0 / mean_len, num)
   patterns = rng.integers(0, num_patterns, num)
   distractors = rng.choice(candidates, num) if num else np.zeros(0, int)
-  for s, l, j, d in zip(starts.astype(int), lengths.astype(int), patterns,
-                        distractors):
+  for s, l, j, d in zip(starts, lengths, patterns, distractors):
     lo, hi = max(s, 0), min(s + l, num_snippets)
+    if hi <= lo:
+      continue  # ended before the first snippet
     mask_T[lo:hi] = True
     pattern_T[lo:hi] = j
     distractor_T[lo:hi] = d

@@ -303,10 +303,11 @@ def build(data_dir: str, config_name: str = "full", seed: int | None = None,
   Returns:
     The builder directory, for ``tfds.builder_from_directory``.
   """
-  builder = make_builder(data_dir, config_name, seed)
-  out = str(builder.data_dir)
+  out = builder_dir(data_dir, config_name, seed)
   if writer.builder_dir_exists(out) and not overwrite:
     return out
-  logging.info("Building %s/%s into %s.", NAME, builder.builder_config.name,
-               out)
-  return writer.prepare(builder, overwrite=overwrite)
+  logging.info("Building %s/%s into %s.", NAME,
+               resolve_config(config_name, seed).name, out)
+  out, _ = writer.prepare(lambda: make_builder(data_dir, config_name, seed),
+                          overwrite=overwrite)
+  return out

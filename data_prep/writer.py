@@ -16,7 +16,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -155,28 +155,33 @@ def builder_dir_exists(builder_dir: str) -> bool:
   return os.path.exists(os.path.join(builder_dir, "dataset_info.json"))
 
 
-def prepare(builder: FeatureDatasetBuilder, overwrite: bool = False) -> str:
+def prepare(make_builder: Callable[[], FeatureDatasetBuilder],
+            overwrite: bool = False
+            ) -> tuple[str, FeatureDatasetBuilder | None]:
   """Writes a builder's dataset unless it is already there.
 
   Args:
-    builder: The builder, constructed with its ``data_dir`` and
-      ``file_format="array_record"``.
+    make_builder: Returns the builder, constructed with its ``data_dir`` and
+      ``file_format="array_record"``. Called again after an existing folder
+      is removed: a builder made on a finished folder carries that folder's
+      info and cannot write a new one.
     overwrite: Rebuild even if the dataset exists.
 
   Returns:
-    The builder directory, e.g. ``<data_dir>/<name>/<config>/<version>``.
+    ``(builder directory, the builder that wrote it)``; the builder is None
+    when an existing dataset was kept. Its ``report`` holds the counts.
   """
+  builder = make_builder()
   builder_dir = str(builder.data_dir)
   if builder_dir_exists(builder_dir) and not overwrite:
-    return builder_dir
+    return builder_dir, None
   if os.path.exists(builder_dir):
     shutil.rmtree(builder_dir)
+    builder = make_builder()
   # Nothing is downloaded; keep TFDS's download folder out of data_dir.
   with tempfile.TemporaryDirectory() as download_dir:
     builder.download_and_prepare(
         download_dir=download_dir,
         download_config=tfds.download.DownloadConfig(
-            compute_stats=tfds.download.ComputeStatsMode.SKIP,
-            download_mode=tfds.download.GenerateMode.FORCE_REDOWNLOAD),
-        file_format=FILE_FORMAT)
-  return builder_dir
+            compute_stats=tfds.download.ComputeStatsMode.SKIP))
+  return builder_dir, builder
