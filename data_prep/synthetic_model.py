@@ -9,9 +9,17 @@ non-negative activations:
 ``base_m`` (D,) is the mean background activation (Gamma distributed, mean
 ~0.3), ``sigma_m = noise_scale * sqrt(base_m)`` makes the spread grow with the
 activation as pooled ReLU activations do, and ``gain_m[t]`` is a per-snippet
-magnitude (actions and clutter excite a modality more than background).
-Prototypes are unit vectors in the whitened space, so an amplitude is a
-signal-to-noise ratio and the difficulty does not depend on the feature width.
+magnitude: actions and clutter excite a modality more than background, so the
+feature norm is a (fallible) actionness cue as in real I3D features:
+
+  gain_m[t] = 1 + (M_act * a[t] * (1 - rho_m k_m[t]) + M_ctx * max_c ctx[t,c]
+                   + M_clut * k_m[t]) / ||base_m / sigma_m||
+
+with ``a[t]`` the action weight of the snippet (at most 1). Prototypes are
+unit vectors in the whitened space and the gain is divided by the whitened
+norm of ``base_m``, so every amplitude (``A, E, B, G, Dl, M``) is a distance in
+noise standard deviations and the difficulty does not depend on the feature
+width. Parameter values: :mod:`data_prep.synthetic_params`.
 
 The whitened signal is
 
@@ -56,6 +64,7 @@ from typing import Mapping
 import numpy as np
 
 from data_prep import timings as timings_lib
+from data_prep.synthetic_params import GenerativeParams
 
 SPLIT_CODES = {"train": 0, "test": 1}
 
@@ -64,75 +73,6 @@ _NOISE_STREAM = 2
 
 # Phases of a snippet in VideoLatents.phase_T.
 PHASE_BACKGROUND, PHASE_ONSET, PHASE_CORE, PHASE_OFFSET = 0, 1, 2, 3
-
-
-@dataclasses.dataclass(frozen=True)
-class ModalityParams:
-  """How one modality shows actions, context and clutter (whitened units)."""
-
-  core: float  # A: amplitude of the class core.
-  edge: float  # E: amplitude of onsets and offsets.
-  edge_class_mix: float  # Share of the class prototype in edge prototypes.
-  context: float  # B: amplitude of the class context.
-  context_class_mix: float  # Share of the class prototype in context.
-  informative_classes: float  # Fraction of classes with gain 1.
-  uninformative_gain: float  # Gain g of the other classes.
-  clutter_fraction: float  # Expected fraction of snippets in clutter.
-  clutter_length: float  # Mean stretch length in snippets.
-  clutter_attenuation: float  # rho.
-  clutter_amplitude: float  # G: amplitude of the clutter pattern.
-  distractor: float  # Dl: amplitude of the distractor class core.
-  magnitude_action: float  # Whitened norm of the magnitude rise in actions.
-  magnitude_context: float  # ... in full class context.
-  magnitude_clutter: float  # ... in clutter.
-  density: float = 0.25  # Fraction of active dimensions per prototype.
-
-
-DEFAULT_MODALITIES: Mapping[str, ModalityParams] = {
-    "rgb": ModalityParams(
-        core=4.5, edge=2.0, edge_class_mix=0.45, context=2.5,
-        context_class_mix=0.85, informative_classes=1.0,
-        uninformative_gain=1.0, clutter_fraction=0.10, clutter_length=4.0,
-        clutter_attenuation=0.8, clutter_amplitude=3.0, distractor=3.0,
-        magnitude_action=1.0, magnitude_context=1.0, magnitude_clutter=0.5),
-    "flow": ModalityParams(
-        core=5.5, edge=2.8, edge_class_mix=0.45, context=1.5,
-        context_class_mix=0.10, informative_classes=1.0,
-        uninformative_gain=1.0, clutter_fraction=0.20, clutter_length=6.0,
-        clutter_attenuation=0.85, clutter_amplitude=3.0, distractor=3.0,
-        magnitude_action=3.0, magnitude_context=0.0, magnitude_clutter=3.0),
-    "audio": ModalityParams(
-        core=4.0, edge=1.5, edge_class_mix=0.45, context=1.2,
-        context_class_mix=0.4, informative_classes=0.25,
-        uninformative_gain=0.2, clutter_fraction=0.30, clutter_length=12.0,
-        clutter_attenuation=0.9, clutter_amplitude=3.0, distractor=0.0,
-        magnitude_action=1.0, magnitude_context=0.5, magnitude_clutter=1.0),
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class GenerativeParams:
-  """Parameters of the generative model shared by all modalities."""
-
-  modalities: Mapping[str, ModalityParams] = dataclasses.field(
-      default_factory=lambda: dict(DEFAULT_MODALITIES))
-  num_families: int = 5  # Class families sharing onset/offset prototypes.
-  num_clutter_patterns: int = 6  # Clutter patterns per modality.
-  drift_rank: int = 4  # Directions of the slow drift.
-  drift_amplitude: float = 0.6  # Stationary std of each drift coefficient.
-  drift_correlation: float = 0.97  # AR(1) coefficient per snippet.
-  video_offset: float = 1.0  # Norm of the per-video whitened offset.
-  noise_correlation: float = 0.5  # MA(1) coefficient of the noise.
-  noise_scale: float = 0.35  # sigma = noise_scale * sqrt(base).
-  base_shape: float = 1.5  # Gamma shape of base activations.
-  base_mean: float = 0.3  # Mean base activation.
-  instance_jitter: float = 0.25  # Std of log instance strength.
-  core_start: tuple[float, float] = (0.15, 0.35)  # Core begins (fraction).
-  core_end: tuple[float, float] = (0.65, 0.85)  # Core ends (fraction).
-  core_softness: float = 0.04  # Sigmoid width of the core edges (fraction).
-  context_floor: tuple[float, float] = (0.2, 0.6)  # Context far from actions.
-  context_decay_s: float = 6.0  # Context decay with distance to an instance.
-  action_threshold: float = 0.5  # Action weight that labels a snippet.
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -357,7 +297,8 @@ def video_latents(world: World, timing: timings_lib.VideoTiming, split: str,
   dominant_T = np.argmax(action_TxC, axis=1)
   is_action_T = action_TxC.max(axis=1) >= params.action_threshold
   rows = np.arange(num_t)
-  phases_Tx3 = np.stack([onset_TxC[rows, dominant_T], core_TxC[rows, dominant_T],
+  phases_Tx3 = np.stack([onset_TxC[rows, dominant_T],
+                         core_TxC[rows, dominant_T],
                          offset_TxC[rows, dominant_T]], axis=1)
   phase_T = np.where(is_action_T, 1 + np.argmax(phases_Tx3, axis=1),
                      PHASE_BACKGROUND).astype(np.int8)

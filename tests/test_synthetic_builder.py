@@ -1,6 +1,5 @@
 """The synthetic_thumos TFDS dataset as stored (tiny config)."""
 
-import json
 import math
 import os
 

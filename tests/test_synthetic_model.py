@@ -158,8 +158,8 @@ def test_clutter_stretches_per_modality(world, train_latents):
         2.0 * params[m].clutter_length), (m, runs[m])
   assert frac["rgb"] < frac["flow"] < frac["audio"]
   # Stretches are independent across modalities.
-  both = np.mean(np.concatenate(
-      [lat.clutter_T["rgb"] & lat.clutter_T["flow"] for _, lat in train_latents]))
+  both = np.mean(np.concatenate([lat.clutter_T["rgb"] & lat.clutter_T["flow"]
+                                 for _, lat in train_latents]))
   assert both == pytest.approx(frac["rgb"] * frac["flow"], rel=0.35)
 
 
