@@ -42,8 +42,10 @@ The whitened signal is
 * ``k_m[t]`` marks clutter stretches, independent per modality: the class
   signal is attenuated by ``rho_m``, a clutter pattern ``R_m[j]`` and, in the
   visual modalities, the core prototype of a distractor class ``d`` (absent
-  from the video) appear. Flow has the most (camera motion), RGB fewer
-  (occlusion, cuts), audio long uninformative stretches (commentary, music).
+  from the video) appear. Stretches start as a Poisson process with
+  geometric lengths, tuned so that the expected cluttered fraction is
+  exactly the configured one: RGB 10% (occlusion, cuts; mean 4 snippets),
+  flow 20% (camera motion; 6), audio 30% (commentary, music; 12).
 * ``g_mc`` class gains: 1 in RGB and flow; in audio 1 for a few "audible"
   classes and small for the rest, so audio is informative for those only.
 * ``drift_m`` a slow low-rank random walk, ``v_m`` a per-video offset, and
@@ -54,6 +56,8 @@ Random streams: the world (prototypes, families, audible classes) comes from
 context levels, clutter stretches) from ``SeedSequence(seed, spawn_key=(1,
 split, index))`` and its feature noise from ``spawn_key=(2, split, index)``,
 so the latent structure of a video can be recomputed without its features.
+The same seed gives byte-identical features on one platform; another CPU or
+BLAS build may differ in the last bits of a few values.
 """
 
 from __future__ import annotations
