@@ -159,7 +159,15 @@ def make_world(seed: int, num_classes: int, modality_dims: Mapping[str, int],
                params: GenerativeParams = GenerativeParams()) -> World:
   """Draws the prototypes, families and audible classes of one seed."""
   rng = np.random.default_rng(np.random.SeedSequence(seed))
+  # Class-level structure first, so that families and informative classes
+  # depend on the seed only, not on the feature widths.
   family_C = rng.permutation(num_classes) % params.num_families
+  class_gains = {}
+  for name in sorted(params.modalities):
+    mp = params.modalities[name]
+    num_informative = max(1, round(mp.informative_classes * num_classes))
+    class_gains[name] = np.full(num_classes, mp.uninformative_gain)
+    class_gains[name][rng.permutation(num_classes)[:num_informative]] = 1.0
   modalities = {}
   for name, dim in modality_dims.items():
     mp = params.modalities[name]
@@ -172,9 +180,6 @@ def make_world(seed: int, num_classes: int, modality_dims: Mapping[str, int],
     shared_scene = _sparse_prototypes(rng, 1, dim, 2 * mp.density)
     # Class-specific scene parts only matter where context follows the class.
     scene = _mix(scene, np.repeat(shared_scene, num_classes, 0), 0.3)
-    num_informative = max(1, round(mp.informative_classes * num_classes))
-    class_gain_C = np.full(num_classes, mp.uninformative_gain)
-    class_gain_C[rng.permutation(num_classes)[:num_informative]] = 1.0
     modalities[name] = ModalityWorld(
         base_D=base_D,
         sigma_D=params.noise_scale * np.sqrt(base_D),
@@ -185,7 +190,7 @@ def make_world(seed: int, num_classes: int, modality_dims: Mapping[str, int],
         clutter_JxD=_sparse_prototypes(rng, params.num_clutter_patterns, dim,
                                        2 * mp.density),
         drift_KxD=_unit_rows(rng.standard_normal((params.drift_rank, dim))),
-        class_gain_C=class_gain_C,
+        class_gain_C=class_gains[name],
     )
   return World(seed=seed, num_classes=num_classes, params=params,
                family_C=family_C, modalities=modalities)
