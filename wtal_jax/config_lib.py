@@ -122,7 +122,7 @@ def apply_variant(c: ml_collections.ConfigDict, variant: str,
   c.data.num_pairs = 1
   c.model.fusion.embed_dim = min(c.model.fusion.embed_dim, 16) if (
       c.model.fusion.embed_dim) else 0
-  c.train.batch_size = 4
+  c.train.batch_size = 8  # Whole same-class pairs on up to 4 devices.
   c.train.num_steps = 4
   c.train.log_every = 2
   c.train.eval_every = 4

@@ -31,6 +31,7 @@ class DatasetEntry:
   description: str
   build: Callable[[str, str | None], str] | None = None
   how_to_prepare: str = ""
+  default_builder_config: str | None = None
 
 
 DATASETS: Registry[DatasetEntry] = Registry("dataset")
@@ -45,7 +46,7 @@ def _build_synthetic(data_dir: str, builder_config: str | None) -> str:
 DATASETS.register("synthetic_thumos")(DatasetEntry(
     description="Generated THUMOS14-shaped RGB/flow/audio features "
                 "(real annotation timings).",
-    build=_build_synthetic))
+    build=_build_synthetic, default_builder_config="full"))
 
 _REAL_HINT = (
     "Prepare it from the public feature release with\n  {command}\n"
@@ -90,6 +91,8 @@ def open_dataset(data_cfg) -> FeatureDataset:
   data_dir = data_cfg.get("data_dir") or default_data_dir()
   name, builder_config = data_cfg.name, data_cfg.get("builder_config") or None
   entry = DATASETS.get(name)
+  if builder_config is None and entry.default_builder_config:
+    builder_config = entry.default_builder_config
   directory = builder_dir(data_dir, name, builder_config)
   if directory is None:
     where = f"{data_dir}/{name}" + (f"/{builder_config}" if builder_config else "")

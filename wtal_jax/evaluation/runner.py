@@ -16,8 +16,10 @@ import numpy as np
 
 from wtal_jax.data import pipeline
 from wtal_jax.data.source import VideoSplit
-from wtal_jax.evaluation import detection, metrics, postprocess
-from wtal_jax.evaluation.segments import Detections, GroundTruth
+from wtal_jax.evaluation.detection_eval import detection_map
+from wtal_jax.evaluation.detections import Detections, GroundTruth
+from wtal_jax.evaluation.metrics import classification_map, snippet_accuracy
+from wtal_jax.evaluation.postprocess import postprocess_many
 from wtal_jax.training import parallel
 
 
@@ -77,23 +79,31 @@ def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
   return outputs  # type: ignore[return-value]
 
 
-def ground_truth(outputs: Sequence[VideoOutput]) -> GroundTruth:
-  """The ground-truth instances of the evaluated videos."""
-  return GroundTruth.from_videos(
+def ground_truth(outputs: Sequence[VideoOutput],
+                 class_names: Sequence[str]) -> GroundTruth:
+  """The ground-truth instances (and ambiguous segments) of the videos."""
+  cat = lambda xs, shape: (np.concatenate(xs) if xs else np.zeros(shape))
+  rep = lambda o, n: [o.video_id] * n
+  return GroundTruth(
+      video=sum((rep(o, len(o.segment_labels_N)) for o in outputs), []),
+      label=cat([o.segment_labels_N for o in outputs], (0,)).astype(np.int64),
+      t_start=cat([o.segments_Nx2[:, 0] for o in outputs], (0,)),
+      t_end=cat([o.segments_Nx2[:, 1] for o in outputs], (0,)),
       videos=[o.video_id for o in outputs],
-      segments=[o.segments_Nx2 for o in outputs],
-      labels=[o.segment_labels_N for o in outputs],
-      ambiguous=[o.ambiguous_Ax2 for o in outputs])
+      ambiguous_video=sum((rep(o, len(o.ambiguous_Ax2)) for o in outputs), []),
+      ambiguous_start=cat([o.ambiguous_Ax2[:, 0] for o in outputs], (0,)),
+      ambiguous_end=cat([o.ambiguous_Ax2[:, 1] for o in outputs], (0,)),
+      class_names=tuple(class_names))
 
 
 def detect(outputs: Sequence[VideoOutput], recipe: str,
            params: dict[str, Any]) -> Detections:
   """Post-processes every video into scored segments."""
-  return Detections.concatenate([
-      postprocess.postprocess(
-          recipe, o.cas_TxC, o.attention_T, o.video_scores_C,
-          o.seconds_per_snippet, o.video_id, **params)
-      for o in outputs])
+  return postprocess_many(
+      recipe, [o.cas_TxC for o in outputs], [o.attention_T for o in outputs],
+      [o.video_scores_C for o in outputs],
+      [o.seconds_per_snippet for o in outputs],
+      [o.video_id for o in outputs], **params)
 
 
 @dataclasses.dataclass
@@ -117,23 +127,36 @@ class EvalResult:
 
 
 def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
-             recipe: str) -> EvalResult:
-  """Inference, post-processing and scoring of one split."""
+             recipe: str, recipe_params: dict[str, Any]) -> EvalResult:
+  """Inference, post-processing and scoring of one split.
+
+  Args:
+    eval_step: From :func:`wtal_jax.training.steps.make_eval_step`.
+    variables: Model variables.
+    split: The split to evaluate.
+    groups: Parsed modality groups.
+    mesh: The device mesh.
+    eval_cfg: ``config.eval`` (buckets, batch size, tIoUs, ambiguous removal).
+    recipe: Post-processing recipe name.
+    recipe_params: Its parameters.
+  """
   t0 = time.perf_counter()
   outputs = run_inference(eval_step, variables, split, groups, mesh, eval_cfg)
-  dets = detect(outputs, recipe, dict(eval_cfg.get("postprocess_params", {})))
-  result = detection.detection_map(ground_truth(outputs), dets,
-                                   tious=tuple(eval_cfg.tious))
+  dets = detect(outputs, recipe, recipe_params)
+  result = detection_map(ground_truth(outputs, split.meta.class_names), dets,
+                         tious=tuple(eval_cfg.tious),
+                         remove_ambiguous=eval_cfg.get("remove_ambiguous",
+                                                       False))
   scalars = {f"map@{t:g}": float(m) for t, m in
              zip(result.tious, result.map_per_tiou)}
   scalars["avg_map"] = float(result.average)
-  scalars["cls_map"] = float(metrics.classification_map(
+  scalars["cls_map"] = float(classification_map(
       np.stack([o.video_scores_C for o in outputs]),
       np.stack([o.labels_C for o in outputs])))
   if outputs and outputs[0].snippet_labels_T is not None:
     pred = np.concatenate([o.snippet_scores_TxC1.argmax(-1) for o in outputs])
     true = np.concatenate([o.snippet_labels_T for o in outputs])
-    scalars["snippet_acc"] = float(metrics.snippet_accuracy(
+    scalars["snippet_acc"] = float(snippet_accuracy(
         pred, true, np.ones_like(true, bool)))
   scalars["num_videos"] = float(len(outputs))
   return EvalResult(scalars, result, dets, outputs, time.perf_counter() - t0)

@@ -93,7 +93,7 @@ def make_train_step(model, head_spec, head_cfg, tx, mesh) -> Callable:
         state.params)
     grads = lax.psum(grads, BATCH_AXIS)
     metrics = {"loss": lax.psum(loss, BATCH_AXIS),
-               "grad_norm": optax.global_norm(grads)}
+               "grad_norm": optax.tree.norm(grads)}
     for name, v in means.items():
       metrics[f"loss/{name}"] = lax.psum(v, BATCH_AXIS)
     for gate, (wins, probs, count) in gate_statistics(inter, batch["mask"]).items():

@@ -23,7 +23,8 @@ from wtal_jax import config_validation
 from wtal_jax.data import pipeline
 from wtal_jax.data.registry import open_dataset
 from wtal_jax.evaluation import runner
-from wtal_jax.evaluation.segments import write_predictions_json
+from wtal_jax.evaluation.json_io import write_predictions_json
+from wtal_jax.evaluation.recipes import recipe_for_head
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
 from wtal_jax.training import parallel, steps
@@ -48,11 +49,24 @@ def _check_finite(step: int, metrics: dict[str, Any]) -> None:
         "for NaN/inf values.")
 
 
-def recipe_of(config) -> str:
-  """The post-processing recipe: ``config.eval.postprocess`` or the head's
-  published default."""
-  return config.eval.get("postprocess") or HEADS.get(
-      config.model.head.kind).default_postprocess
+def recipe_of(config) -> tuple[str, dict[str, Any]]:
+  """The post-processing recipe and its parameters.
+
+  The head's published recipe (``recipes.PUBLISHED_RECIPES``), unless
+  ``config.eval.postprocess`` names another; ``config.eval.postprocess_params``
+  overrides single parameters.
+  """
+  kind = config.model.head.kind
+  try:
+    name, params = recipe_for_head(kind)
+  except KeyError:
+    name, params = HEADS.get(kind).default_postprocess, {}
+  override = config.eval.get("postprocess")
+  if override and override != name:
+    name, params = override, {}
+  params.update(config.eval.get("postprocess_params", {}).to_dict()
+                if config.eval.get("postprocess_params") else {})
+  return name, params
 
 
 class Experiment:
@@ -84,7 +98,7 @@ class Experiment:
     split = self.dataset.split(split_name or self.config.data.test_split)
     return runner.evaluate(self.eval_step, steps.variables_of(state), split,
                            self.groups, self.mesh, self.config.eval,
-                           recipe_of(self.config))
+                           *recipe_of(self.config))
 
 
 def _summary_table(result: runner.EvalResult, meta) -> str:
