@@ -78,3 +78,51 @@ def overlaps_any(video: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
   hit = np.zeros((n,), bool)
   hit[rows[inter > 0]] = True
   return hit
+
+
+def mask_runs(mask_RxT: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """Maximal runs of True along the last axis, for all rows at once.
+
+  Args:
+    mask_RxT: ``(R, T)`` bool.
+
+  Returns:
+    ``(row, start, end)``: ``(K,)`` int64 each, runs ordered by row then time;
+    ``start`` inclusive and ``end`` exclusive snippet indices.
+  """
+  r, t = mask_RxT.shape
+  padded = np.zeros((r, t + 2), np.int8)
+  padded[:, 1:-1] = mask_RxT
+  step = np.diff(padded, axis=1).ravel()
+  up = np.flatnonzero(step == 1)
+  down = np.flatnonzero(step == -1)
+  return up // (t + 1), up % (t + 1), down % (t + 1)
+
+
+def run_reduce(values_RxT: np.ndarray, row: np.ndarray, start: np.ndarray,
+               end: np.ndarray, ufunc: np.ufunc, empty: float = 0.0
+               ) -> np.ndarray:
+  """``ufunc.reduce(values[row, start:end])`` for many runs, vectorised.
+
+  Each result depends only on the values inside its run (not on a running
+  prefix sum), so identical runs give bit-identical results.
+
+  Args:
+    values_RxT: ``(R, T)`` values.
+    row, start, end: ``(K,)`` runs, ``0 <= start <= end <= T``.
+    ufunc: A reducing ufunc, e.g. ``np.add`` or ``np.maximum``.
+    empty: Result for empty runs.
+
+  Returns:
+    ``(K,)`` float64.
+  """
+  if row.shape[0] == 0:
+    return np.zeros((0,), np.float64)
+  t = values_RxT.shape[1]
+  flat = np.concatenate([values_RxT.ravel(), [0.0]])
+  base = row * t
+  idx = np.empty((2 * row.shape[0],), np.int64)
+  idx[0::2] = base + start
+  idx[1::2] = base + end
+  out = ufunc.reduceat(flat, idx)[0::2]
+  return np.where(end > start, out, empty)
