@@ -1,0 +1,150 @@
+r"""Scores temporal action detections with ActivityNet's detection mAP.
+
+Usage:
+
+  python -m wtal_jax.evaluate --ground_truth=gt.json --predictions=pred.json \
+      [--subset=test] [--tiou=thumos|thumos_full|anet|0.3,0.5] \
+      [--remove_ambiguous=Ambiguous_test.txt] [--per_class] \
+      [--output_json=scores.json]
+
+Reads the ActivityNet JSON formats: ground truth as
+``{"database": {video: {"subset", "annotations": [{"segment", "label"}]}}}``
+(segment bounds may be numeric strings) and predictions as
+``{"results": {video: [{"label", "score", "segment"}]}}``. Prints the mAP (%)
+at every tIoU threshold, their average, the number of test videos and every
+count of dropped or flagged entries. The numbers equal those of the official
+``eval_detection.py`` (see ``wtal_jax.evaluation.detection_eval``).
+
+Bad input is never scored as a silent zero: malformed files, unknown videos
+or labels, NaN, negative or reversed segments and NaN scores stop with an
+error that names the file, video and entry, unless --invalid=drop or
+--unknown_videos=drop ask to skip them, in which case they are counted and
+reported. Exit status: 0 on success, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from absl import app
+from absl import flags
+import numpy as np
+
+from wtal_jax import evaluation as ev
+
+_TIOU_PRESETS = {
+    "thumos": ev.THUMOS_TIOUS,
+    "thumos_full": ev.THUMOS_TIOUS_FULL,
+    "anet": ev.ANET_TIOUS,
+}
+
+_GT = flags.DEFINE_string(
+    "ground_truth", None, "Ground-truth JSON (ActivityNet 'database' format).")
+_PRED = flags.DEFINE_string(
+    "predictions", None, "Predictions JSON (ActivityNet 'results' format).")
+_SUBSET = flags.DEFINE_string(
+    "subset", "test", "Evaluate the videos whose 'subset' is this; empty for "
+    "all videos of the file.")
+_TIOU = flags.DEFINE_string(
+    "tiou", "thumos", "tIoU thresholds: 'thumos' (0.1:0.1:0.7), "
+    "'thumos_full' (0.1:0.1:0.9), 'anet' (0.5:0.05:0.95) or a comma-separated "
+    "list such as '0.3,0.5'.")
+_AMBIGUOUS = flags.DEFINE_string(
+    "remove_ambiguous", "", "Path of THUMOS14's Ambiguous_test.txt: remove "
+    "predictions that overlap an ambiguous segment (off when empty; the "
+    "number removed is reported).")
+_PER_CLASS = flags.DEFINE_bool(
+    "per_class", False, "Also print the AP of every class.")
+_OUTPUT = flags.DEFINE_string(
+    "output_json", "", "Also write the scores (per-class AP included) here.")
+_OUTSIDE = flags.DEFINE_enum(
+    "outside_subset", "fp", ["fp", "drop", "error"], "Predictions on videos "
+    "of the ground-truth file outside --subset: 'fp' scores them as false "
+    "positives (as the official evaluator does), 'drop' ignores them, "
+    "'error' stops. Counted in every case.")
+_UNKNOWN = flags.DEFINE_enum(
+    "unknown_videos", "error", ["error", "drop"], "Predictions on videos "
+    "absent from the ground-truth file: stop, or drop and count them.")
+_INVALID = flags.DEFINE_enum(
+    "invalid", "error", ["error", "drop"], "Prediction entries with an "
+    "unknown label, a malformed, NaN, negative or reversed segment, or a "
+    "missing or NaN score: stop, or drop and count them.")
+
+
+def parse_tious(spec: str) -> np.ndarray:
+  """Thresholds from a preset name or a comma-separated list."""
+  if spec in _TIOU_PRESETS:
+    return np.asarray(_TIOU_PRESETS[spec])
+  try:
+    values = [float(x) for x in spec.split(",") if x.strip()]
+  except ValueError:
+    values = []
+  if not values or not all(0.0 <= v <= 1.0 for v in values):
+    raise ev.EvaluationInputError(
+        f"--tiou={spec!r}: use one of {sorted(_TIOU_PRESETS)} or numbers in "
+        "[0, 1] separated by commas, e.g. --tiou=0.3,0.5.")
+  return np.asarray(values)
+
+
+def run(ground_truth: str, predictions: str, subset: str | None = "test",
+        tiou: str = "thumos", remove_ambiguous: str = "",
+        per_class: bool = False, output_json: str = "",
+        outside_subset: str = "fp", unknown_videos: str = "error",
+        invalid: str = "error", out=sys.stdout) -> ev.DetectionResult:
+  """Reads, scores and prints; the function behind the command line."""
+  tious = parse_tious(tiou)
+  gt, gt_report = ev.read_ground_truth_json(ground_truth, subset or None)
+  if remove_ambiguous:
+    gt = gt.with_ambiguous(*ev.read_ambiguous_txt(remove_ambiguous))
+  preds, pred_report = ev.read_predictions_json(
+      predictions, gt, invalid=invalid, unknown_videos=unknown_videos,
+      database_videos=gt_report.database_videos)
+  result = ev.detection_map(gt, preds, tious,
+                            remove_ambiguous=bool(remove_ambiguous),
+                            outside_subset=outside_subset)
+  print(f"Ground truth: {ground_truth} (subset {subset or 'all'!r})", file=out)
+  print(f"Predictions:  {predictions}", file=out)
+  print("", file=out)
+  print(result.table(per_class=per_class), file=out)
+  for line in gt_report.lines() + pred_report.lines():
+    print(line, file=out)
+  if output_json:
+    summary = result.to_dict()
+    summary.update(
+        ground_truth=os.path.abspath(ground_truth),
+        predictions=os.path.abspath(predictions), subset=subset or None,
+        ambiguous_file=(os.path.abspath(remove_ambiguous)
+                        if remove_ambiguous else None),
+        dropped_entries=dict(
+            (r, n) for r, n in pred_report.counts.items()
+            if r in pred_report.dropped),
+        warnings=gt_report.lines() + pred_report.lines())
+    folder = os.path.dirname(os.path.abspath(output_json))
+    os.makedirs(folder, exist_ok=True)
+    with open(output_json, "w", encoding="utf-8") as f:
+      json.dump(summary, f, indent=2)
+    print(f"Wrote {output_json}", file=out)
+  return result
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  try:
+    run(_GT.value, _PRED.value, _SUBSET.value, _TIOU.value, _AMBIGUOUS.value,
+        _PER_CLASS.value, _OUTPUT.value, _OUTSIDE.value, _UNKNOWN.value,
+        _INVALID.value)
+  except ev.EvaluationInputError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  except ValueError as e:  # Consistency errors found while scoring.
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  return 0
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["ground_truth", "predictions"])
+  app.run(main)
