@@ -123,7 +123,8 @@ def test_predictions_round_trip_scores_identically(tmp_path):
                       videos=["a", "b", "c"], class_names=CLASSES)
   n = 40
   preds = ev.Detections(
-      video=np.sort(rng.choice(["a", "b", "c"], n)), label=rng.integers(0, 3, n),
+      video=np.sort(rng.choice(["a", "b", "c"], n)),
+      label=rng.integers(0, 3, n),
       t_start=rng.uniform(0, 5, n) / 3, t_end=5 + rng.uniform(0, 5, n) / 7,
       score=np.round(rng.random(n), 1))  # Ties.
   pred_path, gt_path = str(tmp_path / "p.json"), str(tmp_path / "g.json")

@@ -72,7 +72,8 @@ class Detections:
   def __post_init__(self):
     object.__setattr__(self, "video", _as_str_array(self.video))
     object.__setattr__(self, "label", _as_int_array(self.label, "label"))
-    object.__setattr__(self, "t_start", _as_float_array(self.t_start, "t_start"))
+    object.__setattr__(self, "t_start",
+                       _as_float_array(self.t_start, "t_start"))
     object.__setattr__(self, "t_end", _as_float_array(self.t_end, "t_end"))
     object.__setattr__(self, "score", _as_float_array(self.score, "score"))
     _check_lengths("Detections", video=self.video, label=self.label,
@@ -97,7 +98,7 @@ class Detections:
 
   @classmethod
   def from_records(cls, records: Iterable[Mapping[str, Any]]) -> "Detections":
-    """Builds detections from ``{video, label, t_start, t_end, score}`` dicts."""
+    """Builds detections from dicts with the five field names as keys."""
     records = list(records)
     if not records:
       return cls.empty()

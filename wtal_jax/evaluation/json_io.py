@@ -1,9 +1,10 @@
-"""ActivityNet JSON files: ground truth (``database``) and predictions (``results``).
+"""ActivityNet JSON: ground truth (``database``), predictions (``results``).
 
 Ground truth::
 
-  {"database": {"<video>": {"subset": "test",
-                            "annotations": [{"segment": [s, e], "label": "X"}]}}}
+  {"database": {"<video>": {
+      "subset": "test",
+      "annotations": [{"segment": [s, e], "label": "X"}]}}}
 
 Predictions::
 

@@ -1,4 +1,4 @@
-"""The ``oic`` multi-threshold post-processing recipe (UM, ASL, HAM-Net, CO2-Net).
+"""The ``oic`` multi-threshold recipe (UM, ASL, HAM-Net, CO2-Net).
 
 For one video, with ``T`` real snippets and ``C`` action classes:
 

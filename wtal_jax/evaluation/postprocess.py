@@ -40,8 +40,9 @@ def _check_video(video_id, cas_TxC, attention_T, video_scores_C,
     raise ValueError(f"Video {video_id!r}: cas_TxC has NaN or inf values.")
   scores = np.asarray(video_scores_C, np.float64).reshape(-1)
   if scores.shape[0] != cas.shape[1] or not np.all(np.isfinite(scores)):
-    raise ValueError(f"Video {video_id!r}: video_scores_C must be {cas.shape[1]}"
-                     f" finite numbers, got {scores.shape[0]} values.")
+    raise ValueError(f"Video {video_id!r}: video_scores_C must be "
+                     f"{cas.shape[1]} finite numbers, got {scores.shape[0]} "
+                     "values.")
   att = None
   if attention_T is not None:
     att = np.asarray(attention_T, np.float64).reshape(-1)

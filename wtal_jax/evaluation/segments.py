@@ -30,7 +30,8 @@ def segment_iou(a_start, a_end, b_start, b_end) -> np.ndarray:
     return np.asarray(inter, np.float64) / union
 
 
-def expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expand_ranges(lo: np.ndarray,
+                  hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """Lists every ``(row, position)`` with ``lo[row] <= position < hi[row]``.
 
   The rows come out in ascending order and positions ascend within a row,
@@ -80,7 +81,8 @@ def overlaps_any(video: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
   return hit
 
 
-def mask_runs(mask_RxT: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mask_runs(
+    mask_RxT: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """Maximal runs of True along the last axis, for all rows at once.
 
   Args:
