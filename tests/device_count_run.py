@@ -42,7 +42,8 @@ def main():
       exp.dataset.split("train"), exp.groups, config.train.batch_size,
       config.data.num_pairs, config.data.num_snippets,
       config.data.snippet_sampling, config.seed,
-      rows=parallel.local_rows(exp.mesh, config.train.batch_size))
+      rows=parallel.local_rows(exp.mesh, config.train.batch_size),
+      stats=exp.stats)
   losses = []
   for step in range(args.steps):
     batch = batcher.batch(step)

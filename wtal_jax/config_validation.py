@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 
 from wtal_jax.data import pipeline
+from wtal_jax.data.normalization import NORMALIZATIONS
 from wtal_jax.data.sampling import SNIPPET_SAMPLING
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
@@ -71,6 +72,8 @@ def validate(config) -> None:
              "with same-class pairs, each device's share of the batch must "
              "be even so that no pair is split across devices.")
   _require(data.num_snippets >= 2, "data.num_snippets", "must be >= 2.")
+  _require(data.get("normalize", "none") in NORMALIZATIONS, "data.normalize",
+           f"must be one of {NORMALIZATIONS}, got {data.get('normalize')!r}.")
   _require(data.snippet_sampling in SNIPPET_SAMPLING, "data.snippet_sampling",
            f"must be one of {SNIPPET_SAMPLING}.")
   _require(len(data.modalities) == 2 or fusion.kind in ("concat",

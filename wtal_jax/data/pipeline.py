@@ -25,6 +25,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from wtal_jax.data import sampling
+from wtal_jax.data.normalization import FeatureStats
 from wtal_jax.data.source import VideoSplit
 
 
@@ -38,8 +39,10 @@ def group_dims(groups, modality_dims) -> tuple[int, ...]:
   return tuple(sum(modality_dims[m] for m in g) for g in groups)
 
 
-def video_features(example: dict, groups) -> list[np.ndarray]:
-  """Concatenates each group's modalities for one decoded example.
+def video_features(example: dict, groups,
+                   stats: FeatureStats | None = None) -> list[np.ndarray]:
+  """Concatenates each group's modalities for one decoded example,
+  standardising them first when ``stats`` is given.
 
   Raises:
     ValueError: If the modalities of the video disagree in length.
@@ -49,8 +52,10 @@ def video_features(example: dict, groups) -> list[np.ndarray]:
     raise ValueError(
         f"Video {example['video_id']}: modalities have different numbers of "
         f"snippets {lengths}; re-run the dataset converter, which aligns them.")
-  return [np.concatenate([example[m] for m in g], axis=-1) if len(g) > 1
-          else example[g[0]] for g in groups]
+  get = (lambda m: example[m]) if stats is None else (
+      lambda m: stats.apply(m, example[m]))
+  return [np.concatenate([get(m) for m in g], axis=-1) if len(g) > 1
+          else get(g[0]) for g in groups]
 
 
 def _empty_batch(rows: int, length: int, dims, num_classes: int) -> dict:
@@ -76,6 +81,7 @@ class TrainBatcher:
     snippet_sampling: See :func:`sampling.sample_snippets`.
     seed: Experiment seed.
     rows: The global rows this process fills (default: all).
+    stats: Optional input standardisation.
   """
 
   split: VideoSplit
@@ -86,6 +92,7 @@ class TrainBatcher:
   snippet_sampling: str
   seed: int
   rows: Sequence[int] | None = None
+  stats: FeatureStats | None = None
 
   def __post_init__(self):
     if self.rows is None:
@@ -105,7 +112,7 @@ class TrainBatcher:
     for r, slot in enumerate(rows):
       v = int(videos[slot])
       ex = self.split[v]
-      feats = video_features(ex, self.groups)
+      feats = video_features(ex, self.groups, self.stats)
       rng = sampling.step_rng(self.seed, step, 1, slot)
       idx, n = sampling.sample_snippets(rng, feats[0].shape[0],
                                         self.num_snippets,
@@ -177,7 +184,8 @@ def eval_plan(num_snippets_V: np.ndarray, buckets: Sequence[int],
 
 
 def eval_batch(split: VideoSplit, groups, chunk: EvalChunk,
-               rows: Sequence[int] | None = None) -> dict:
+               rows: Sequence[int] | None = None,
+               stats: FeatureStats | None = None) -> dict:
   """Builds the rows ``rows`` (default: all) of one evaluation batch."""
   rows = range(len(chunk.videos)) if rows is None else rows
   dims = group_dims(groups, split.meta.modality_dims)
@@ -188,7 +196,7 @@ def eval_batch(split: VideoSplit, groups, chunk: EvalChunk,
     if v < 0:
       continue
     ex = split[v]
-    feats = video_features(ex, groups)
+    feats = video_features(ex, groups, stats)
     n = feats[0].shape[0]
     for g, f in enumerate(feats):
       out["inputs"][g][r, :n] = f

@@ -42,7 +42,7 @@ class VideoOutput:
 
 
 def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
-                  eval_cfg) -> list[VideoOutput]:
+                  eval_cfg, stats=None) -> list[VideoOutput]:
   """Runs ``eval_step`` over every video of ``split`` (in split order)."""
   plan = pipeline.eval_plan(split.index.num_snippets_V, eval_cfg.buckets,
                             eval_cfg.max_snippets_per_batch,
@@ -50,7 +50,7 @@ def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
   outputs: list[VideoOutput | None] = [None] * len(split)
   for chunk in plan:
     rows = parallel.local_rows(mesh, len(chunk.videos))
-    local = pipeline.eval_batch(split, groups, chunk, rows)
+    local = pipeline.eval_batch(split, groups, chunk, rows, stats)
     global_batch = parallel.to_global(
         {k: v for k, v in local.items() if k != "video_index"}, mesh,
         len(chunk.videos))
@@ -127,7 +127,8 @@ class EvalResult:
 
 
 def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
-             recipe: str, recipe_params: dict[str, Any]) -> EvalResult:
+             recipe: str, recipe_params: dict[str, Any],
+             stats=None) -> EvalResult:
   """Inference, post-processing and scoring of one split.
 
   Args:
@@ -139,9 +140,11 @@ def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
     eval_cfg: ``config.eval`` (buckets, batch size, tIoUs, ambiguous removal).
     recipe: Post-processing recipe name.
     recipe_params: Its parameters.
+    stats: Input standardisation (as in training), or None.
   """
   t0 = time.perf_counter()
-  outputs = run_inference(eval_step, variables, split, groups, mesh, eval_cfg)
+  outputs = run_inference(eval_step, variables, split, groups, mesh, eval_cfg,
+                          stats)
   dets = detect(outputs, recipe, recipe_params)
   result = detection_map(ground_truth(outputs, split.meta.class_names), dets,
                          tious=tuple(eval_cfg.tious),

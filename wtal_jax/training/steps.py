@@ -51,13 +51,28 @@ def gate_statistics(intermediates, mask_BxT) -> dict[str, tuple]:
   return stats
 
 
+def loss_schedule(step, delay: int, warmup: int):
+  """Weight multiplier of a loss term: 0 before ``delay``, then a linear ramp
+  to 1 over ``warmup`` steps.
+
+  Terms that feed on the model's own predictions (pseudo labels, smoothed
+  targets) should only start once those predictions mean something.
+  """
+  step = jnp.asarray(step, jnp.float32)
+  if warmup > 0:
+    return jnp.clip((step - delay + 1) / warmup, 0.0, 1.0)
+  return (step >= delay).astype(jnp.float32)
+
+
 def make_train_step(model, head_spec, head_cfg, tx, mesh) -> Callable:
   """Builds the compiled ``train_step(state, batch, key) -> (state, metrics)``.
 
-  ``metrics`` holds the total ``loss``, each weighted term's mean
+  ``metrics`` holds the total ``loss``, each term's unweighted mean
   (``loss/<term>``), the global gradient norm and gate selection rates.
   """
   weights = dict(head_cfg.loss_weights)
+  delay = dict(head_cfg.get("loss_delay", {}))
+  warmup = dict(head_cfg.get("loss_warmup", {}))
 
   def per_example(params, frozen, inputs, mask_T, slot, step_key):
     key = jax.random.fold_in(step_key, slot)
@@ -86,7 +101,9 @@ def make_train_step(model, head_spec, head_cfg, tx, mesh) -> Callable:
       for name, (s, c) in terms.items():
         global_count = jnp.maximum(lax.psum(lax.stop_gradient(c), BATCH_AXIS), 1.0)
         means[name] = s / global_count
-        total = total + weights[name] * means[name]
+        weight = weights[name] * loss_schedule(state.step, delay.get(name, 0),
+                                               warmup.get(name, 0))
+        total = total + weight * means[name]
       return total, (means, inter.get("intermediates", {}))
 
     (loss, (means, inter)), grads = jax.value_and_grad(loss_fn, has_aux=True)(

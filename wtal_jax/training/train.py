@@ -20,7 +20,7 @@ import numpy as np
 from absl import logging
 
 from wtal_jax import config_validation
-from wtal_jax.data import pipeline
+from wtal_jax.data import normalization, pipeline
 from wtal_jax.data.registry import open_dataset
 from wtal_jax.evaluation import runner
 from wtal_jax.evaluation.json_io import write_predictions_json
@@ -81,6 +81,11 @@ class Experiment:
     config_validation.validate_against_dataset(config, self.meta)
     self.groups = pipeline.parse_modalities(config.data.modalities)
     self.input_dims = pipeline.group_dims(self.groups, self.meta.modality_dims)
+    self.stats = None
+    if config.data.get("normalize", "none") == "standardize":
+      modalities = sorted({m for g in self.groups for m in g})
+      self.stats = normalization.compute_stats(
+          self.dataset.split(config.data.train_split), modalities)
     self.model = build_model(config.model, self.meta.num_classes)
     self.head_spec = HEADS.get(config.model.head.kind)
     self.tx = make_optimizer(config.train)
@@ -98,7 +103,7 @@ class Experiment:
     split = self.dataset.split(split_name or self.config.data.test_split)
     return runner.evaluate(self.eval_step, steps.variables_of(state), split,
                            self.groups, self.mesh, self.config.eval,
-                           *recipe_of(self.config))
+                           *recipe_of(self.config), stats=self.stats)
 
 
 def _summary_table(result: runner.EvalResult, meta) -> str:
@@ -144,7 +149,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
       split=train_split, groups=exp.groups, batch_size=tcfg.batch_size,
       num_pairs=config.data.num_pairs, num_snippets=config.data.num_snippets,
       snippet_sampling=config.data.snippet_sampling, seed=config.seed,
-      rows=parallel.local_rows(exp.mesh, tcfg.batch_size))
+      rows=parallel.local_rows(exp.mesh, tcfg.batch_size), stats=exp.stats)
   writer = MetricWriter(workdir, tensorboard=config.get("tensorboard", True))
   progress = Progress(start, tcfg.num_steps)
   n_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
