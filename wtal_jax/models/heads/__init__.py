@@ -4,3 +4,6 @@ from wtal_jax.models.heads import caav  # noqa: F401
 from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
 
 __all__ = ["HEADS", "HeadSpec", "Localization"]
+from wtal_jax.models.heads import um  # noqa: F401,E402
+from wtal_jax.models.heads import asl  # noqa: F401,E402
+from wtal_jax.models.heads import threec  # noqa: F401,E402
