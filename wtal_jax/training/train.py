@@ -10,7 +10,6 @@ with ``python -m wtal_jax.evaluate``.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
@@ -27,7 +26,7 @@ from wtal_jax.evaluation.json_io import write_predictions_json
 from wtal_jax.evaluation.recipes import recipe_for_head
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
-from wtal_jax.training import parallel, steps
+from wtal_jax.training import distributed, parallel, preemption, run_files, steps
 from wtal_jax.training.checkpoints import Checkpointer
 from wtal_jax.training.reporting import MetricWriter, Progress, format_duration
 from wtal_jax.training.state import create_train_state, make_optimizer
@@ -37,16 +36,18 @@ class NonFiniteLossError(FloatingPointError):
   """Training produced a NaN or infinite loss."""
 
 
-def _check_finite(step: int, metrics: dict[str, Any]) -> None:
+def _check_finite(step: int, metrics: dict[str, Any],
+                  last_checkpoint: int | None = None) -> None:
   bad = [k for k, v in metrics.items()
          if k == "loss" or k.startswith("loss/")
          if not np.all(np.isfinite(np.asarray(v)))]
   if bad:
     terms = ", ".join(f"{k}={float(np.asarray(metrics[k])):.4g}" for k in bad)
+    kept = ("no checkpoint was saved yet" if last_checkpoint is None else
+            f"the last good checkpoint (step {last_checkpoint}) is kept")
     raise NonFiniteLossError(
-        f"Non-finite loss at step {step}: {terms}. Training stopped; the last "
-        "good checkpoint is kept. Lower config.train.lr or check the features "
-        "for NaN/inf values.")
+        f"Non-finite loss at step {step}: {terms}. Training stopped; {kept}. "
+        "Lower config.train.lr or check the features for NaN/inf values.")
 
 
 def recipe_of(config) -> tuple[str, dict[str, Any]]:
@@ -133,14 +134,18 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   train_split = exp.dataset.split(config.data.train_split)
   tcfg = config.train
 
-  state = exp.initial_state()
+  # Placed on the global mesh first, so a restore yields global arrays on
+  # every process.
+  state = jax.device_put(exp.initial_state(),
+                         parallel.replicated_sharding(exp.mesh))
   ckpt = Checkpointer(workdir)
   restored = ckpt.restore_latest(state)
   if restored is not None:
     state = restored
-    print(f"Resuming from step {int(state.step)} ({ckpt.directory}).",
-          flush=True)
-  state = jax.device_put(state, parallel.replicated_sharding(exp.mesh))
+    if distributed.is_primary():
+      print(f"Resuming from step {int(state.step)} ({ckpt.directory}).",
+            flush=True)
+      run_files.trim_metrics(workdir, int(state.step))
   start = int(state.step)
 
   train_step = steps.make_train_step(exp.model, exp.head_spec,
@@ -153,35 +158,43 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   writer = MetricWriter(workdir, tensorboard=config.get("tensorboard", True))
   progress = Progress(start, tcfg.num_steps)
   n_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
-  print(f"{config.model.fusion.kind} + {config.model.head.kind} | "
-        f"{n_params / 1e6:.2f}M params | {len(train_split)} train videos | "
-        f"{exp.mesh.devices.size} device(s) | steps {start}->{tcfg.num_steps}",
-        flush=True)
+  if distributed.is_primary():
+    print(f"{config.model.fusion.kind} + {config.model.head.kind} | "
+          f"{n_params / 1e6:.2f}M params | {len(train_split)} train videos | "
+          f"{exp.mesh.devices.size} device(s), {jax.process_count()} "
+          f"process(es) | steps {start}->{tcfg.num_steps}", flush=True)
 
   last_eval = None
   t_start = time.perf_counter()
-  for step, local_batch in batcher.iterate(start, tcfg.num_steps):
-    global_batch = parallel.to_global(
-        {k: v for k, v in local_batch.items() if k != "video_index"},
-        exp.mesh, tcfg.batch_size)
-    state, metrics = train_step(state, global_batch, exp.train_key)
-    metrics = parallel.to_host(metrics)
-    done = step + 1
-    _check_finite(done, metrics)
-    if done % tcfg.log_every == 0 or done == tcfg.num_steps:
-      writer.write(done, "train", {**metrics, "lr": tcfg.lr})
-      shown = {"loss": float(metrics["loss"])}
-      shown.update({k.split("/", 1)[1]: float(v) for k, v in metrics.items()
-                    if k.startswith("loss/")})
-      progress.report(done, shown)
-    if done % tcfg.eval_every == 0 or done == tcfg.num_steps:
-      last_eval = exp.evaluate(state)
-      writer.write(done, "test", last_eval.metrics)
-      progress.report(done, {"test avg mAP": 100 * last_eval.metrics["avg_map"]},
-                      extra=f"eval {format_duration(last_eval.seconds)}")
-      ckpt.save(done, state, {"avg_map": last_eval.metrics["avg_map"]})
-    elif done % tcfg.checkpoint_every == 0:
-      ckpt.save(done, state)
+  with preemption.StopRequest() as stop:
+    for step, local_batch in batcher.iterate(start, tcfg.num_steps):
+      global_batch = parallel.to_global(
+          {k: v for k, v in local_batch.items() if k != "video_index"},
+          exp.mesh, tcfg.batch_size)
+      state, metrics = train_step(state, global_batch, exp.train_key)
+      metrics = parallel.to_host(metrics)
+      done = step + 1
+      _check_finite(done, metrics, ckpt.latest_step())
+      if done % tcfg.log_every == 0 or done == tcfg.num_steps:
+        writer.write(done, "train", {**metrics, "lr": tcfg.lr})
+        shown = {"loss": float(metrics["loss"])}
+        shown.update({k.split("/", 1)[1]: float(v) for k, v in metrics.items()
+                      if k.startswith("loss/")})
+        progress.report(done, shown)
+      if done % tcfg.eval_every == 0 or done == tcfg.num_steps:
+        last_eval = exp.evaluate(state)
+        writer.write(done, "test", last_eval.metrics)
+        progress.report(done,
+                        {"test avg mAP": 100 * last_eval.metrics["avg_map"]},
+                        extra=f"eval {format_duration(last_eval.seconds)}")
+        ckpt.save(done, state, {"avg_map": last_eval.metrics["avg_map"]})
+      elif done % tcfg.checkpoint_every == 0:
+        ckpt.save(done, state)
+      if done < tcfg.num_steps and stop.requested():
+        ckpt.save(done, state, force=True)
+        writer.close()
+        ckpt.close()
+        raise preemption.Preempted(done, stop.signal_name)
 
   if last_eval is None:  # Already trained: re-evaluate the restored state.
     last_eval = exp.evaluate(state)
@@ -191,9 +204,8 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
     final = {**last_eval.metrics, "step": int(state.step),
              "best_step": ckpt.best_step(),
              "train_seconds": time.perf_counter() - t_start}
-    with open(os.path.join(workdir, "final_metrics.json"), "w",
-              encoding="utf-8") as f:
-      json.dump(final, f, indent=2)
+    run_files.atomic_write_json(os.path.join(workdir, "final_metrics.json"),
+                                final)
     print(_summary_table(last_eval, exp.meta), flush=True)
   writer.close()
   ckpt.close()

@@ -1,0 +1,69 @@
+"""Crash-safe handling of the small files a run writes in its workdir.
+
+A job can be killed at any moment, including half-way through a write, and a
+resumed job replays the steps after its checkpoint. ``metrics.jsonl`` is
+therefore cut back to the restored step on resume (dropping the steps that
+will be replayed and a possibly half-written last line), and final outputs
+are written to a temporary file and renamed, so a reader never sees half a
+file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Callable
+
+METRICS_FILE = "metrics.jsonl"
+
+
+def atomic_write(path: str, write: Callable[[str], None]) -> None:
+  """Calls ``write(tmp_path)`` and renames the result to ``path``."""
+  tmp = f"{path}.tmp-{os.getpid()}"
+  write(tmp)
+  os.replace(tmp, path)
+
+
+def atomic_write_json(path: str, obj) -> None:
+  """Writes ``obj`` as indented JSON to ``path`` atomically."""
+
+  def write(tmp):
+    with open(tmp, "w", encoding="utf-8") as f:
+      json.dump(obj, f, indent=2)
+
+  atomic_write(path, write)
+
+
+def trim_metrics(workdir: str, last_step: int) -> int:
+  """Drops ``metrics.jsonl`` lines after ``last_step`` and unreadable lines.
+
+  Args:
+    workdir: The run's directory.
+    last_step: The step training resumes from; lines of later steps were
+      written by the interrupted job and will be written again.
+
+  Returns:
+    The number of lines removed.
+  """
+  path = os.path.join(workdir, METRICS_FILE)
+  if not os.path.exists(path):
+    return 0
+  with open(path, encoding="utf-8") as f:
+    lines = f.read().splitlines()
+  kept = []
+  for line in lines:
+    try:
+      record = json.loads(line)
+    except ValueError:  # Cut short by a kill while it was being written.
+      continue
+    if isinstance(record, dict) and record.get("step", 0) <= last_step:
+      kept.append(line)
+  removed = len(lines) - len(kept)
+  if removed:
+
+    def write(tmp):
+      with open(tmp, "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in kept))
+
+    atomic_write(path, write)
+  return removed
