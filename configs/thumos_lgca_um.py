@@ -1,0 +1,32 @@
+"""LGCA (one stage, leaky gates) + W-TAL's uncertainty-modeling head (UM) on
+THUMOS14 RGB and flow.
+
+Reproduces: LGCA paper Table 3 (also Table 9), row "Ours (on W-TAL)":
+THUMOS14 avg mAP@[0.1:0.1:0.7] = 41.7 (67.5 / 61.6 / 53.4 / 42.4 / 34.1 /
+22.3 / 10.4). LGCA's output [Z_rgb; Z_flow] (2 x 1024) replaces the
+concatenated features at UM's input; UM's losses and optimizer are unchanged.
+"""
+
+from wtal_jax import config_lib
+from wtal_jax.models.heads import um
+
+
+def get_config(variant: str = ""):
+  c = config_lib.base_config()
+  c.model.fusion.kind = "lgca"
+  c.model.fusion.embed_dim = 1024
+  c.model.fusion.num_stages = 1
+  c.model.fusion.gate = "leaky"
+  c.model.fusion.temperature = 0.1
+  c.model.head = um.default_config()
+  c.data.num_snippets = 750
+  c.data.snippet_sampling = "uniform"
+  c.data.num_pairs = 0
+  c.train.lr = 1e-4
+  c.train.weight_decay = 5e-4
+  c.train.batch_size = 16
+  c.train.num_steps = 10000
+  c = config_lib.apply_variant(c, variant)
+  if variant == "smoke":
+    c.model.head.hidden_dim = 16
+  return c
