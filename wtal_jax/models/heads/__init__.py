@@ -7,3 +7,5 @@ __all__ = ["HEADS", "HeadSpec", "Localization"]
 from wtal_jax.models.heads import um  # noqa: F401,E402
 from wtal_jax.models.heads import asl  # noqa: F401,E402
 from wtal_jax.models.heads import threec  # noqa: F401,E402
+from wtal_jax.models.heads import hamnet  # noqa: F401,E402
+from wtal_jax.models.heads import co2net  # noqa: F401,E402

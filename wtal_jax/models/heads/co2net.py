@@ -1,0 +1,170 @@
+"""CO2-Net's head: modal-specific attention units, mutual learning and a
+fused classifier (Hong et al., ACM MM 2021; public ``model.py``, ``CO2``).
+
+On a :class:`~wtal_jax.models.fusion.base.FusionOutput`:
+
+* one attention unit per stream of ``per_modality`` (with the ``ccm`` fusion,
+  the CCM-recalibrated RGB and flow): Conv k3 to 512 + LeakyReLU(0.2) +
+  Dropout(0.5), Conv k3 512 -> 512 + LeakyReLU(0.2), Conv k1 to 1,
+  Dropout(0.5), sigmoid. The final attention is the mean of the units';
+* the fused features ``fused_BxTxF`` go through a Conv k1 (F -> F) +
+  LeakyReLU(0.2) + Dropout(0.7), the feature the CASL sees;
+* the classifier: Dropout(0.7), Conv k3 to ``hidden_dim`` + LeakyReLU(0.2),
+  Dropout(0.7), Conv k1 to C + 1 logits, background last;
+* ActivityNet only: CAS and attentions average-pooled over time.
+
+CCM itself is the ``ccm`` fusion (the CO2-Net configs use it); with another
+fusion the head runs on whatever streams that fusion hands over, one unit per
+stream (one stream: no mutual loss). Padded snippets are zeros at every
+temporal convolution. Initialisation is Xavier (the public code uses
+Kaiming-uniform).
+
+Test time (``proposal_methods.multiple_threshold_hamnet``): class scores are
+the soft-max of the top-k (``T // 10``) video logits of ``cas * att``, the
+background dropped; the ``co2net`` recipe thresholds the attention.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from wtal_jax.losses import co2net as co2_losses
+from wtal_jax.losses import hamnet as hamnet_losses
+from wtal_jax.losses.casl import casl
+from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
+from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """CO2-Net's THUMOS14 hyperparameters (public ``options.py``, ``run.sh``)."""
+  h = ml_collections.ConfigDict()
+  h.kind = "co2net"
+  h.hidden_dim = 0  # 0 = the fused feature width (2048 for I3D RGB + flow).
+  h.attention_dim = 512
+  h.dropout = 0.7  # dropout_ratio.
+  h.attention_dropout = 0.5
+  h.negative_slope = 0.2
+  h.pool_kernel = 1  # 1 = no pooling; 13 on ActivityNet1.2.
+  h.topk_divisor = 7.0  # --k 7: k = T // 7 in training.
+  h.test_topk_divisor = 10.0  # k = T // 10 for the test-time class scores.
+  h.casl_margin = 0.5
+  # alpha3 (CASL), alpha4 (mutual), alpha2 (opposite), alpha1 (norm).
+  h.loss_weights = ml_collections.ConfigDict({
+      "mil_orig": 1.0, "mil_supp": 1.0, "casl": 1.0, "mutual": 1.0,
+      "oppo": 0.8, "norm": 0.8})
+  return h
+
+
+class AttentionUnit(nn.Module):
+  """A modal-specific attention unit; returns ``(B, T)`` in [0, 1]."""
+
+  dim: int = 512
+  dropout: float = 0.5
+  negative_slope: float = 0.2
+
+  @nn.compact
+  def __call__(self, x_BxTxD, mask_BxT, *, train: bool):
+    drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
+    act = lambda y: nn.leaky_relu(y, self.negative_slope)
+    h = drop(act(MaskedTemporalConv(self.dim, 3, name="conv1")(x_BxTxD,
+                                                                mask_BxT)))
+    h = act(MaskedTemporalConv(self.dim, 3, name="conv2")(h, mask_BxT))
+    logit = drop(MaskedTemporalConv(1, 1, name="out")(h, mask_BxT))
+    return jax.nn.sigmoid(logit)[..., 0]
+
+
+class CO2NetHead(nn.Module):
+  """Dual (per-stream) attention units and a fused classifier.
+
+  Attributes:
+    num_classes: C action classes (the head predicts C + 1).
+    hidden_dim: Width of the classifier's k3 conv (0: the fused width).
+    attention_dim: Width of the attention units.
+    dropout: ``dropout_ratio`` of the fusion conv and classifier.
+    attention_dropout: Dropout inside the attention units.
+    negative_slope: LeakyReLU slope.
+    pool_kernel: Temporal average pool of CAS and attentions (1: none).
+  """
+
+  num_classes: int
+  hidden_dim: int = 0
+  attention_dim: int = 512
+  dropout: float = 0.7
+  attention_dropout: float = 0.5
+  negative_slope: float = 0.2
+  pool_kernel: int = 1
+
+  @classmethod
+  def from_config(cls, cfg, num_classes: int) -> "CO2NetHead":
+    d = default_config()
+    return cls(num_classes=num_classes,
+               hidden_dim=cfg.get("hidden_dim", d.hidden_dim),
+               attention_dim=cfg.get("attention_dim", d.attention_dim),
+               dropout=cfg.get("dropout", d.dropout),
+               attention_dropout=cfg.get("attention_dropout",
+                                         d.attention_dropout),
+               negative_slope=cfg.get("negative_slope", d.negative_slope),
+               pool_kernel=cfg.get("pool_kernel", d.pool_kernel))
+
+  @nn.compact
+  def __call__(self, fusion_out, mask_BxT, *, train: bool):
+    drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
+    act = lambda y: nn.leaky_relu(y, self.negative_slope)
+    atts = [AttentionUnit(self.attention_dim, self.attention_dropout,
+                          self.negative_slope, name=f"attention_{i}")(
+                              x, mask_BxT, train=train)
+            for i, x in enumerate(fusion_out.per_modality)]
+    atts_BxTxM = jnp.stack(atts, axis=-1)
+
+    x = fusion_out.fused_BxTxF
+    feat = drop(act(MaskedTemporalConv(x.shape[-1], 1, name="fusion")(
+        x, mask_BxT)))
+    h = act(MaskedTemporalConv(self.hidden_dim or x.shape[-1], 3,
+                               name="cls_conv")(drop(feat), mask_BxT))
+    cas = MaskedTemporalConv(self.num_classes + 1, 1, name="cls_out")(
+        drop(h), mask_BxT)
+
+    cas = masked_avg_pool(cas, mask_BxT, self.pool_kernel)
+    atts_BxTxM = masked_avg_pool(atts_BxTxM, mask_BxT, self.pool_kernel)
+    return {"cas_BxTxC1": cas, "attentions_BxTxM": atts_BxTxM,
+            "attention_BxT": jnp.mean(atts_BxTxM, -1),
+            "features_BxTxF": feat}
+
+
+def co2net_loss(outputs, batch, cfg):
+  d = default_config()
+  cas, att = outputs["cas_BxTxC1"], outputs["attention_BxT"]
+  atts, mask, labels = outputs["attentions_BxTxM"], batch["mask"], batch["labels"]
+  terms = co2_losses.mil_losses(cas, att, labels, mask,
+                                cfg.get("topk_divisor", d.topk_divisor))
+  # CASL on the suppressed logits; the background column (label 0 in the
+  # public code) never counts, so only the action columns are passed.
+  terms["casl"] = casl(outputs["features_BxTxF"],
+                       co2_losses.suppressed_logits(cas, att)[..., :-1],
+                       labels, mask, cfg.get("casl_margin", d.casl_margin))
+  terms["mutual"] = co2_losses.mutual_loss(atts, mask)
+  terms["oppo"] = co2_losses.opposite_loss(atts, att, cas, mask)
+  terms["norm"] = co2_losses.norm_loss(atts, att, mask)
+  return terms
+
+
+def co2net_predict(outputs, mask_BxT, cfg) -> Localization:
+  cas, att = outputs["cas_BxTxC1"], outputs["attention_BxT"]
+  divisor = cfg.get("test_topk_divisor", default_config().test_topk_divisor)
+  return Localization(
+      cas_BxTxC=cas[..., :-1],
+      attention_BxT=att,
+      video_scores_BxC=hamnet_losses.attention_video_scores(
+          cas, att, mask_BxT, divisor),
+      snippet_scores_BxTxC1=jax.nn.softmax(cas, -1))
+
+
+HEADS.register("co2net")(HeadSpec(
+    module=CO2NetHead, loss_fn=co2net_loss, predict_fn=co2net_predict,
+    default_postprocess="oic"))
+
+__all__ = ["AttentionUnit", "CO2NetHead", "co2net_loss", "co2net_predict",
+           "default_config"]

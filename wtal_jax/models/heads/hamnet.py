@@ -1,0 +1,133 @@
+"""HAM-Net's head: a classification branch and a hybrid-attention branch
+(Islam et al., AAAI 2021).
+
+Architecture (public code, ``system_th.py``), on ``fusion_out.fused_BxTxF``:
+
+* classification branch: temporal Conv k3 to ``hidden_dim`` + LeakyReLU(0.2),
+  twice, Dropout (0.7 THUMOS14, 0.5 ActivityNet) and a Conv k1 to C + 1
+  logits, background **last**;
+* attention branch: Conv k3 to 512 + LeakyReLU(0.2), Conv k3 512 -> 512 +
+  LeakyReLU(0.2), Conv k1 to 1 and a sigmoid;
+* ActivityNet only: both outputs average-pooled over time (kernel 17).
+
+Padded snippets are zeros at every temporal convolution, as a video's ends
+are in the public code. Initialisation is Xavier (the project's convention;
+the public code uses Kaiming-uniform).
+
+Losses are in :mod:`wtal_jax.losses.hamnet`. Test time (``tester.py``): class
+scores are the soft-max of the top-k video logits of ``cas * att`` (the
+background dropped); post-processing (the ``hamnet`` recipe) thresholds the
+attention and scores proposals on the raw CAS times the attention.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import ml_collections
+
+from wtal_jax.losses import hamnet as hamnet_losses
+from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
+from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """HAM-Net's THUMOS14 hyperparameters (paper, Implementation Details)."""
+  h = ml_collections.ConfigDict()
+  h.kind = "hamnet"
+  h.hidden_dim = 0  # 0 = the fused feature width (2048 for I3D RGB + flow).
+  h.attention_dim = 512
+  h.dropout = 0.7
+  h.negative_slope = 0.2
+  h.pool_kernel = 1  # 1 = no pooling; 17 on ActivityNet1.2.
+  h.topk_divisor = 10.0  # k = T // 10 (k = 50 of 500 snippets).
+  h.drop_threshold = 0.2  # gamma.
+  h.drop = "high"
+  h.drop_include_min = True
+  # lambda_0 .. lambda_3, alpha, beta.
+  h.loss_weights = ml_collections.ConfigDict({
+      "bcl": 0.8, "sal": 0.8, "ssal": 0.2, "hal": 0.2,
+      "sparsity": 0.8, "guide": 0.8})
+  return h
+
+
+class HAMNetHead(nn.Module):
+  """Classification and soft-attention branches.
+
+  Attributes:
+    num_classes: C action classes (the head predicts C + 1).
+    hidden_dim: Width of the classification convs (0: the input width).
+    attention_dim: Width of the attention convs.
+    dropout: Dropout before the classifier's last layer.
+    negative_slope: LeakyReLU slope.
+    pool_kernel: Temporal average pool of both outputs (1: none).
+  """
+
+  num_classes: int
+  hidden_dim: int = 0
+  attention_dim: int = 512
+  dropout: float = 0.7
+  negative_slope: float = 0.2
+  pool_kernel: int = 1
+
+  @classmethod
+  def from_config(cls, cfg, num_classes: int) -> "HAMNetHead":
+    d = default_config()
+    return cls(num_classes=num_classes,
+               hidden_dim=cfg.get("hidden_dim", d.hidden_dim),
+               attention_dim=cfg.get("attention_dim", d.attention_dim),
+               dropout=cfg.get("dropout", d.dropout),
+               negative_slope=cfg.get("negative_slope", d.negative_slope),
+               pool_kernel=cfg.get("pool_kernel", d.pool_kernel))
+
+  @nn.compact
+  def __call__(self, fusion_out, mask_BxT, *, train: bool):
+    x = fusion_out.fused_BxTxF
+    act = lambda y: nn.leaky_relu(y, self.negative_slope)
+    hidden = self.hidden_dim or x.shape[-1]
+
+    h = act(MaskedTemporalConv(hidden, 3, name="cls_conv1")(x, mask_BxT))
+    h = act(MaskedTemporalConv(hidden, 3, name="cls_conv2")(h, mask_BxT))
+    h = nn.Dropout(self.dropout, deterministic=not train)(h)
+    cas = MaskedTemporalConv(self.num_classes + 1, 1, name="cls_out")(
+        h, mask_BxT)
+
+    a = act(MaskedTemporalConv(self.attention_dim, 3, name="att_conv1")(
+        x, mask_BxT))
+    a = act(MaskedTemporalConv(self.attention_dim, 3, name="att_conv2")(
+        a, mask_BxT))
+    att = jax.nn.sigmoid(MaskedTemporalConv(1, 1, name="att_out")(a, mask_BxT))
+
+    cas = masked_avg_pool(cas, mask_BxT, self.pool_kernel)
+    att = masked_avg_pool(att, mask_BxT, self.pool_kernel)
+    return {"cas_BxTxC1": cas, "attention_BxT": att[..., 0]}
+
+
+def hamnet_loss(outputs, batch, cfg):
+  d = default_config()
+  return hamnet_losses.hamnet_losses(
+      outputs["cas_BxTxC1"], outputs["attention_BxT"], batch["labels"],
+      batch["mask"],
+      topk_divisor=cfg.get("topk_divisor", d.topk_divisor),
+      drop_threshold=cfg.get("drop_threshold", d.drop_threshold),
+      drop=cfg.get("drop", d.drop),
+      drop_include_min=cfg.get("drop_include_min", d.drop_include_min))
+
+
+def hamnet_predict(outputs, mask_BxT, cfg) -> Localization:
+  cas, att = outputs["cas_BxTxC1"], outputs["attention_BxT"]
+  divisor = cfg.get("test_topk_divisor",
+                    cfg.get("topk_divisor", default_config().topk_divisor))
+  return Localization(
+      cas_BxTxC=cas[..., :-1],
+      attention_BxT=att,
+      video_scores_BxC=hamnet_losses.attention_video_scores(
+          cas, att, mask_BxT, divisor),
+      snippet_scores_BxTxC1=jax.nn.softmax(cas, -1))
+
+
+HEADS.register("hamnet")(HeadSpec(
+    module=HAMNetHead, loss_fn=hamnet_loss, predict_fn=hamnet_predict,
+    default_postprocess="oic"))
+
+__all__ = ["HAMNetHead", "default_config", "hamnet_loss", "hamnet_predict"]
