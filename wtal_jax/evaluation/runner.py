@@ -18,8 +18,9 @@ from wtal_jax.data import pipeline
 from wtal_jax.data.source import VideoSplit
 from wtal_jax.evaluation.detection_eval import detection_map
 from wtal_jax.evaluation.detections import Detections, GroundTruth
-from wtal_jax.evaluation.metrics import classification_map, snippet_accuracy
+from wtal_jax.evaluation.metrics import classification_map
 from wtal_jax.evaluation.postprocess import postprocess_many
+from wtal_jax.evaluation import snippet_eval
 from wtal_jax.training import parallel
 
 
@@ -117,6 +118,8 @@ class EvalResult:
     detections: All predicted segments.
     outputs: Per-video model outputs (for plots and analysis).
     seconds: Wall time of inference plus scoring.
+    snippet: Snippet accuracy details (``config.eval.metric =
+      "snippet_accuracy"`` or a dataset with snippet labels), else None.
   """
 
   metrics: dict[str, float]
@@ -124,6 +127,7 @@ class EvalResult:
   detections: Detections
   outputs: list[VideoOutput]
   seconds: float
+  snippet: Any = None
 
 
 def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
@@ -143,6 +147,7 @@ def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
     stats: Input standardisation (as in training), or None.
   """
   t0 = time.perf_counter()
+  score_name = snippet_eval.selection_metric(eval_cfg)
   outputs = run_inference(eval_step, variables, split, groups, mesh, eval_cfg,
                           stats)
   dets = detect(outputs, recipe, recipe_params)
@@ -156,10 +161,11 @@ def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
   scalars["cls_map"] = float(classification_map(
       np.stack([o.video_scores_C for o in outputs]),
       np.stack([o.labels_C for o in outputs])))
-  if outputs and outputs[0].snippet_labels_T is not None:
-    pred = np.concatenate([o.snippet_scores_TxC1.argmax(-1) for o in outputs])
-    true = np.concatenate([o.snippet_labels_T for o in outputs])
-    scalars["snippet_acc"] = float(snippet_accuracy(
-        pred, true, np.ones_like(true, bool)))
+  snippet = None
+  if score_name == "snippet_acc" or (
+      outputs and outputs[0].snippet_labels_T is not None):
+    snippet = snippet_eval.snippet_scores(outputs, split.meta.class_names)
+    scalars["snippet_acc"] = float(snippet.accuracy)
   scalars["num_videos"] = float(len(outputs))
-  return EvalResult(scalars, result, dets, outputs, time.perf_counter() - t0)
+  return EvalResult(scalars, result, dets, outputs, time.perf_counter() - t0,
+                    snippet)

@@ -21,7 +21,7 @@ from absl import logging
 from wtal_jax import config_validation
 from wtal_jax.data import normalization, pipeline
 from wtal_jax.data.registry import open_dataset
-from wtal_jax.evaluation import runner
+from wtal_jax.evaluation import runner, snippet_eval
 from wtal_jax.evaluation.json_io import write_predictions_json
 from wtal_jax.evaluation.recipes import recipe_for_head
 from wtal_jax.models.heads import HEADS
@@ -108,7 +108,8 @@ class Experiment:
 
 
 def _summary_table(result: runner.EvalResult, meta) -> str:
-  return (f"{result.detection.table()}\n"
+  snippet = f"{result.snippet.table()}\n" if result.snippet else ""
+  return (f"{snippet}{result.detection.table()}\n"
           f"classification mAP {100 * result.metrics['cls_map']:.2f} | "
           f"{int(result.metrics['num_videos'])} test videos | "
           f"{meta.num_classes} classes")
@@ -184,10 +185,12 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
       if done % tcfg.eval_every == 0 or done == tcfg.num_steps:
         last_eval = exp.evaluate(state)
         writer.write(done, "test", last_eval.metrics)
-        progress.report(done,
-                        {"test avg mAP": 100 * last_eval.metrics["avg_map"]},
+        score = snippet_eval.selection_metric(config.eval)
+        progress.report(done, {f"test {score}": 100 * last_eval.metrics[score]},
                         extra=f"eval {format_duration(last_eval.seconds)}")
-        ckpt.save(done, state, {"avg_map": last_eval.metrics["avg_map"]})
+        # The checkpointer ranks by its "avg_map" slot; it holds the score
+        # config.eval.metric selects.
+        ckpt.save(done, state, {"avg_map": last_eval.metrics[score]})
       elif done % tcfg.checkpoint_every == 0:
         ckpt.save(done, state)
       if done < tcfg.num_steps and stop.requested():
