@@ -74,7 +74,8 @@ class ConversionSpec:
     snippet_labels: ``(annotation, T, class_index) -> (T,)`` per-snippet
       labels with background = C (AVE), or None.
     skipped: ``(split, video, reason)`` decided before reading features,
-      e.g. feature files without an annotation.
+      e.g. feature files without an annotation (``split`` may name no
+      split of the dataset, e.g. ``unassigned``).
     notes: Remarks for the report.
   """
 
@@ -160,9 +161,11 @@ class ConvertedDataset(writer.FeatureDatasetBuilder, skip_registration=True):
 
   def split_examples(self, split: str) -> Iterator[tuple[int, dict[str, Any]]]:
     spec = self.spec
+    first = split == next(iter(spec.splits))
     for s, video, reason in spec.skipped:
-      if s == split:
-        self.report.skip(split, video, reason)
+      # Files that belong to no split are reported with the first one.
+      if s == split or (first and s not in spec.splits):
+        self.report.skip(s, video, reason)
     videos = spec.splits[split]
     class_index = {c: i for i, c in enumerate(spec.class_names)}
     written = 0
@@ -267,6 +270,22 @@ def format_summary(summary: Mapping[str, Any], title: str = "") -> str:
                    f"{REPORT_JSON})")
   lines.extend(f"  note: {n}" for n in summary["notes"])
   return "\n".join(lines)
+
+
+class SummaryReport:
+  """A summary with the ``format(title)`` of :class:`writer.BuildReport`, for
+  the build CLI."""
+
+  def __init__(self, summary: Mapping[str, Any], builder_dir: str = ""):
+    self.summary = summary
+    self.builder_dir = builder_dir
+
+  def format(self, title: str = "") -> str:
+    text = format_summary(self.summary, title)
+    if self.builder_dir:
+      text += (f"\n  report: {os.path.join(self.builder_dir, REPORT_JSON)} "
+               f"and {REPORT_TXT}")
+    return text
 
 
 def write_report(builder_dir: str, summary: Mapping[str, Any]) -> None:

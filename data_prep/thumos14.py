@@ -51,6 +51,7 @@ class Thumos14Options:
     audio_hop: Seconds between audio frames.
     audio_max_mismatch: Largest audio/video length disagreement tolerated,
       as a fraction of the video.
+    audio_dim: Audio feature width (128 for VGGish).
     stream_dim: Width of each visual stream (1024 for I3D).
     frames_per_snippet: Frames per snippet.
     fps: Frame rate of the feature extraction.
@@ -65,6 +66,7 @@ class Thumos14Options:
   audio_dir: str | None = None
   audio_hop: float = audio_lib.VGGISH_HOP_S
   audio_max_mismatch: float = 0.1
+  audio_dim: int = audio_lib.VGGISH_DIM
   stream_dim: int = I3D_DIM
   frames_per_snippet: float = FRAMES_PER_SNIPPET
   fps: float = FPS
@@ -95,7 +97,7 @@ def audio_spec(o) -> audio_lib.AudioSpec | None:
     raise convert.validation.DataError(
         f"{o.audio_dir} is not a folder: --audio_dir must hold one "
         "<video>.npy array of audio features per video.")
-  return audio_lib.AudioSpec(o.audio_dir, hop_s=o.audio_hop,
+  return audio_lib.AudioSpec(o.audio_dir, hop_s=o.audio_hop, dim=o.audio_dim,
                              max_mismatch=o.audio_max_mismatch)
 
 

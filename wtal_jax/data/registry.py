@@ -54,26 +54,39 @@ _REAL_HINT = (
     "generated dataset instead with --config={config_hint}:synthetic.")
 
 DATASETS.register("thumos14")(DatasetEntry(
-    description="THUMOS14 I3D features (W-TALC or per-video layout).",
+    description="THUMOS14 I3D RGB/flow features (W-TALC or per-video layout), "
+                "optionally with aligned audio (configs wtalc, wtalc_audio, "
+                "per_video, per_video_audio).",
     how_to_prepare=_REAL_HINT.format(
         command="python -m data_prep.build thumos14 --layout=wtalc "
                 "--features=PATH/Thumos14reduced-I3D-JOINTFeatures.npy "
-                "--annotations=PATH/Thumos14reduced-Annotations",
-        config_hint="configs/thumos_lgca.py")))
+                "--annotations=PATH/Thumos14reduced-Annotations "
+                "[--audio_dir=PATH/audio]\n"
+                "or, for the per-video layout,\n"
+                "  python -m data_prep.build thumos14 --layout=per_video "
+                "--annotations=PATH/THUMOS14 --features=PATH/THUMOS14/features",
+        config_hint="configs/thumos_lgca.py"),
+    default_builder_config="wtalc"))
 
 DATASETS.register("activitynet12")(DatasetEntry(
-    description="ActivityNet1.2 I3D features (W-TALC layout).",
+    description="ActivityNet1.2 I3D RGB/flow features (W-TALC layout), "
+                "optionally with aligned audio (configs wtalc, wtalc_audio).",
     how_to_prepare=_REAL_HINT.format(
         command="python -m data_prep.build activitynet12 "
                 "--features=PATH/ActivityNet1.2-I3D-JOINTFeatures.npy "
-                "--annotations=PATH/ActivityNet1.2-Annotations",
-        config_hint="configs/anet_lgca.py")))
+                "--annotations=PATH/ActivityNet1.2-Annotations "
+                "[--audio_dir=PATH/audio]",
+        config_hint="configs/anet_lgca.py"),
+    default_builder_config="wtalc"))
 
 DATASETS.register("ave")(DatasetEntry(
-    description="AVE audio-visual events (per-second labels).",
+    description="AVE audio-visual events: per-second visual and audio "
+                "features, per-second labels (config default).",
     how_to_prepare=_REAL_HINT.format(
-        command="python -m data_prep.build ave --ave_dir=PATH/AVE",
-        config_hint="configs/ave_caav.py")))
+        command="python -m data_prep.build ave --ave_dir=PATH/AVE_Dataset "
+                "--features=PATH/AVE_features",
+        config_hint="configs/ave_caav.py"),
+    default_builder_config="default"))
 
 
 class DatasetNotPreparedError(FileNotFoundError):
