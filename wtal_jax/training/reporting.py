@@ -1,20 +1,34 @@
 """Console progress with ETA, JSONL metrics and TensorBoard event files.
 
 Only process 0 writes. TensorBoard files are written with ``tensorboardX``,
-which needs no TensorFlow.
+which needs no TensorFlow, and :func:`read_events` reads them back without
+TensorBoard.
+
+Scalar names (the same in ``metrics.jsonl`` and, prefixed with the split, in
+TensorBoard): ``loss``, ``loss/<term>`` (each unweighted term), ``lr``,
+``grad_norm``, ``gate_rate/<gate>/<path>`` and ``gate_prob/<gate>/<path>``
+(selection rate and mean probability of every gate path, e.g.
+``train/gate_rate/skip2_gate_1/X_Xatt1_Xtilde2``; on the test split measured
+at evaluation, on the train split over the step's batch), and the evaluation
+metrics ``map@<tiou>``, ``avg_map``, ``cls_map``.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import re
+import struct
 import sys
 import time
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import jax
 import numpy as np
+
+from wtal_jax.models.fusion.lgca import GATE_PATHS
 
 
 def format_duration(seconds: float) -> str:
@@ -70,16 +84,68 @@ class Progress:
       print(self.line(step, scalars, extra), file=self.stream, flush=True)
 
 
+_GATE_METRIC = re.compile(r"^gate_(rate|prob)/(?P<gate>.+)_gate_\d+$")
+
+
+def path_slug(label: str) -> str:
+  """A TensorBoard-safe name of a gate path: ``"X + X_att(1) + X̃(2)"`` ->
+  ``"X_Xatt1_Xtilde2"`` (tags allow only ``[-/\\w.]``)."""
+  terms = [t.strip().replace("X̃", "Xtilde").replace("X_att", "Xatt")
+           for t in label.split("+")]
+  return "_".join(re.sub(r"[^A-Za-z0-9]", "", t) for t in terms)
+
+
+def element_names(key: str, size: int) -> list[str]:
+  """Names of the elements of a vector metric: gate paths for
+  ``gate_rate/<gate>_gate_<m>`` and ``gate_prob/...``, else indices."""
+  match = _GATE_METRIC.match(key)
+  labels = GATE_PATHS.get(match["gate"]) if match else None
+  if labels is None or len(labels) != size:
+    return [str(i) for i in range(size)]
+  return [path_slug(label) for label in labels]
+
+
 def _to_scalars(metrics: Mapping[str, object]) -> dict[str, float]:
-  """Flattens vector metrics (e.g. gate rates per path) to ``name/i``."""
+  """Flattens vector metrics (e.g. gate rates per path) to ``name/<element>``."""
   out = {}
   for k, v in metrics.items():
     arr = np.asarray(v)
     if arr.ndim == 0:
       out[k] = float(arr)
     else:
-      for i, x in enumerate(arr.reshape(-1)):
-        out[f"{k}/{i}"] = float(x)
+      flat = arr.reshape(-1)
+      for name, x in zip(element_names(k, flat.size), flat):
+        out[f"{k}/{name}"] = float(x)
+  return out
+
+
+def gate_metrics(gate_probs: Iterable[Mapping[str, np.ndarray]]
+                 ) -> dict[str, np.ndarray]:
+  """Selection rate and mean probability of every gate path over videos.
+
+  Args:
+    gate_probs: Per video, ``{gate name: (T, P)}`` probabilities of its real
+      snippets (``VideoOutput.gate_probs``).
+
+  Returns:
+    ``{"gate_rate/<gate>": (P,), "gate_prob/<gate>": (P,)}``, the names the
+    train step uses.
+  """
+  wins: dict[str, np.ndarray] = {}
+  sums: dict[str, np.ndarray] = {}
+  counts: dict[str, int] = {}
+  for probs in gate_probs:
+    for name, p_TxP in probs.items():
+      p_TxP = np.asarray(p_TxP, np.float64)
+      w = np.bincount(p_TxP.argmax(-1), minlength=p_TxP.shape[-1])
+      wins[name] = wins.get(name, 0) + w
+      sums[name] = sums.get(name, 0) + p_TxP.sum(0)
+      counts[name] = counts.get(name, 0) + p_TxP.shape[0]
+  out = {}
+  for name in wins:
+    n = max(counts[name], 1)
+    out[f"gate_rate/{name}"] = wins[name] / n
+    out[f"gate_prob/{name}"] = sums[name] / n
   return out
 
 
@@ -113,6 +179,45 @@ class MetricWriter:
   def close(self) -> None:
     if self._tb is not None:
       self._tb.close()
+
+
+def _records(path: str) -> Iterable[bytes]:
+  """The payloads of a TFRecord file (length, crc, data, crc)."""
+  with open(path, "rb") as f:
+    while True:
+      header = f.read(12)
+      if len(header) < 12:
+        return
+      (length,) = struct.unpack("<Q", header[:8])
+      data = f.read(length)
+      f.read(4)
+      if len(data) < length:
+        return  # A record still being written.
+      yield data
+
+
+def read_events(logdir: str) -> dict[str, list[tuple[int, float]]]:
+  """Scalars of every TensorBoard event file under ``logdir``.
+
+  Returns:
+    ``{tag: [(step, value), ...]}`` in file order.
+  """
+  from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top
+  out: dict[str, list[tuple[int, float]]] = {}
+  paths = sorted(glob.glob(os.path.join(logdir, "**", "*tfevents*"),
+                           recursive=True))
+  for path in paths:
+    for data in _records(path):
+      event = event_pb2.Event.FromString(data)
+      for value in event.summary.value:
+        if value.HasField("simple_value"):
+          x = value.simple_value
+        elif value.HasField("tensor") and value.tensor.float_val:
+          x = value.tensor.float_val[0]
+        else:
+          continue
+        out.setdefault(value.tag, []).append((int(event.step), float(x)))
+  return out
 
 
 def read_metrics(workdir: str) -> list[dict]:

@@ -28,7 +28,8 @@ from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
 from wtal_jax.training import distributed, parallel, preemption, run_files, steps
 from wtal_jax.training.checkpoints import Checkpointer
-from wtal_jax.training.reporting import MetricWriter, Progress, format_duration
+from wtal_jax.training.reporting import (MetricWriter, Progress,
+                                         format_duration, gate_metrics)
 from wtal_jax.training.state import create_train_state, make_optimizer
 
 
@@ -184,7 +185,8 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
         progress.report(done, shown)
       if done % tcfg.eval_every == 0 or done == tcfg.num_steps:
         last_eval = exp.evaluate(state)
-        writer.write(done, "test", last_eval.metrics)
+        writer.write(done, "test", {**last_eval.metrics, **gate_metrics(
+            o.gate_probs for o in last_eval.outputs)})
         score = snippet_eval.selection_metric(config.eval)
         progress.report(done, {f"test {score}": 100 * last_eval.metrics[score]},
                         extra=f"eval {format_duration(last_eval.seconds)}")
