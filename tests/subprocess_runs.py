@@ -132,6 +132,13 @@ def checkpoint_leaves(workdir: str, step: int) -> list[np.ndarray]:
   import jax  # pylint: disable=g-import-not-at-top
   import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
   path = os.path.join(workdir, "checkpoints", str(step), "default")
+  # Restored onto this process's one device, whatever devices saved it.
+  device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   with ocp.StandardCheckpointer() as ckptr:
-    tree = ckptr.restore(path)
+    meta = ckptr.metadata(path)
+    meta = getattr(meta, "item_metadata", meta)
+    target = jax.tree_util.tree_map(
+        lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
+        meta.tree if hasattr(meta, "tree") else meta)
+    tree = ckptr.restore(path, target)
   return [np.asarray(x) for x in jax.tree_util.tree_leaves(tree)]
