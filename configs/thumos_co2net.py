@@ -32,6 +32,9 @@ def get_config(variant: str = ""):
   c.train.num_steps = 5000
   c.train.eval_every = 200
   c.train.checkpoint_every = 200
+  # CO2-Net's public test code drops predictions that overlap a THUMOS14
+  # ambiguous segment before computing mAP; HAM-Net's does not.
+  c.eval.remove_ambiguous = True
   c = config_lib.apply_variant(c, variant)
   if variant == "smoke":
     c.model.head.attention_dim = 16

@@ -21,7 +21,8 @@ LENGTHS = np.array([10, 4])
 
 @pytest.mark.parametrize("name", ["thumos_hamnet", "anet_co2net"])
 def test_outputs_and_scores_ignore_padding(name):
-  config = config_lib.load_config(os.path.join(ROOT, f"configs/{name}.py:smoke"))
+  config = config_lib.load_config(
+      os.path.join(ROOT, f"configs/{name}.py:smoke"))
   model = build_model(config.model, C)
   spec = HEADS.get(config.model.head.kind)
   rng = np.random.default_rng(0)
@@ -48,7 +49,8 @@ def test_outputs_and_scores_ignore_padding(name):
 
 @pytest.mark.parametrize("name", ["thumos_hamnet", "thumos_co2net"])
 def test_smoke_config_trains_one_step(name, data_dir, tmp_path):
-  config = config_lib.load_config(os.path.join(ROOT, f"configs/{name}.py:smoke"))
+  config = config_lib.load_config(
+      os.path.join(ROOT, f"configs/{name}.py:smoke"))
   config.data.data_dir = data_dir
   config.train.update(num_steps=1, log_every=1, eval_every=1,
                       checkpoint_every=1)

@@ -137,7 +137,8 @@ class CO2NetHead(nn.Module):
 def co2net_loss(outputs, batch, cfg):
   d = default_config()
   cas, att = outputs["cas_BxTxC1"], outputs["attention_BxT"]
-  atts, mask, labels = outputs["attentions_BxTxM"], batch["mask"], batch["labels"]
+  atts = outputs["attentions_BxTxM"]
+  mask, labels = batch["mask"], batch["labels"]
   terms = co2_losses.mil_losses(cas, att, labels, mask,
                                 cfg.get("topk_divisor", d.topk_divisor))
   # CASL on the suppressed logits; the background column (label 0 in the
