@@ -1,4 +1,11 @@
-"""Checks a config before any compute, with messages that name the field."""
+"""Checks a config before any compute, with messages that name the field.
+
+``validate`` runs before the dataset is opened or anything is compiled: kinds
+must be registered, sizes and dimensions positive integers, rates and
+probabilities in range, and the global batch must split evenly over the
+job's devices (of all processes). ``validate_against_dataset`` then checks
+what needs the dataset's metadata.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ import jax
 from wtal_jax.data import pipeline
 from wtal_jax.data.normalization import NORMALIZATIONS
 from wtal_jax.data.sampling import SNIPPET_SAMPLING
+from wtal_jax.evaluation.postprocess import POSTPROCESS
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
 from wtal_jax.models.heads import HEADS
+from wtal_jax.models.heads.caav import CLASSIFIERS
 
 
 class ConfigError(ValueError):
@@ -20,6 +29,44 @@ class ConfigError(ValueError):
 def _require(cond: bool, field: str, message: str) -> None:
   if not cond:
     raise ConfigError(f"config.{field}: {message}")
+
+
+def _is_int(x) -> bool:
+  return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _positive_ints(config_part, prefix: str, names) -> None:
+  for name in names:
+    if name in config_part:
+      v = config_part[name]
+      _require(_is_int(v) and v >= 1, f"{prefix}.{name}",
+               f"must be a positive integer, got {v!r}.")
+
+
+def _validate_caav_head(head) -> None:
+  _require(head.get("classifier", "openmax") in CLASSIFIERS,
+           "model.head.classifier",
+           f"must be one of {CLASSIFIERS}, got {head.get('classifier')!r}.")
+  _require(head.get("topk_divisor", 8.0) > 0, "model.head.topk_divisor",
+           f"must be positive, got {head.get('topk_divisor')}.")
+  _positive_ints(head, "model.head", ("cont_window", "pseudo_window"))
+  _require(head.get("cont_sigma", 1.0) > 0, "model.head.cont_sigma",
+           f"must be positive, got {head.get('cont_sigma')}.")
+  _require(0.0 <= head.get("pseudo_threshold", 0.5) <= 1.0,
+           "model.head.pseudo_threshold",
+           f"must be in [0, 1], got {head.get('pseudo_threshold')}.")
+  _require(head.get("casl_margin", 0.5) >= 0, "model.head.casl_margin",
+           f"must be >= 0, got {head.get('casl_margin')}.")
+
+
+def _validate_schedules(head) -> None:
+  for field in ("loss_delay", "loss_warmup"):
+    for name, v in dict(head.get(field, {})).items():
+      _require(name in head.loss_weights, f"model.head.{field}.{name}",
+               f"{name!r} is not a loss term of the head (terms: "
+               f"{sorted(head.loss_weights)}).")
+      _require(_is_int(v) and v >= 0, f"model.head.{field}.{name}",
+               f"must be an integer >= 0, got {v!r}.")
 
 
 def validate(config) -> None:
@@ -46,24 +93,44 @@ def validate(config) -> None:
              f"must be one of {GATE_KINDS}, got {fusion.get('gate')!r}.")
     _require(fusion.get("temperature", 0.1) > 0, "model.fusion.temperature",
              f"must be positive, got {fusion.get('temperature')}.")
-  _require(fusion.get("embed_dim", 0) >= 0, "model.fusion.embed_dim",
-           "must be >= 0 (0 = no embedding).")
+  _require(_is_int(fusion.get("embed_dim", 0)) and fusion.get("embed_dim", 0) >= 0,
+           "model.fusion.embed_dim",
+           f"must be an integer >= 0 (0 = no embedding), got "
+           f"{fusion.get('embed_dim')!r}.")
+  _require(fusion.get("noise_scale", 0.0) >= 0, "model.fusion.noise_scale",
+           f"must be >= 0, got {fusion.get('noise_scale')}.")
+  _require(fusion.get("negative_slope", 0.01) >= 0,
+           "model.fusion.negative_slope",
+           f"must be >= 0, got {fusion.get('negative_slope')}.")
+  if head.kind == "caav":
+    _validate_caav_head(head)
+  _validate_schedules(head)
   _require(0.0 <= head.get("dropout", 0.0) < 1.0, "model.head.dropout",
            f"must be in [0, 1), got {head.get('dropout')}.")
   for name, w in head.loss_weights.items():
     _require(w >= 0, f"model.head.loss_weights.{name}",
              f"must be >= 0, got {w}.")
+  _require(_is_int(config.get("seed", 0)) and config.get("seed", 0) >= 0,
+           "seed", f"must be an integer >= 0, got {config.get('seed')!r}.")
   _require(train.lr > 0, "train.lr", f"must be positive, got {train.lr}.")
   _require(train.get("weight_decay", 0.0) >= 0, "train.weight_decay",
            "must be >= 0.")
-  _require(train.num_steps >= 0, "train.num_steps", "must be >= 0.")
-  for f in ("log_every", "eval_every", "checkpoint_every"):
-    _require(train[f] >= 1, f"train.{f}", f"must be >= 1, got {train[f]}.")
+  for f in ("b1", "b2"):
+    _require(0.0 <= train.get(f, 0.9) < 1.0, f"train.{f}",
+             f"must be in [0, 1), got {train.get(f)}.")
+  _require(train.get("eps", 1e-8) > 0, "train.eps",
+           f"must be positive, got {train.get('eps')}.")
+  _require(_is_int(train.num_steps) and train.num_steps >= 0,
+           "train.num_steps", f"must be an integer >= 0, got "
+           f"{train.num_steps!r}.")
+  _positive_ints(train, "train", ("batch_size", "log_every", "eval_every",
+                                  "checkpoint_every"))
   n_dev = jax.device_count()
-  _require(train.batch_size >= 1 and train.batch_size % n_dev == 0,
-           "train.batch_size",
-           f"{train.batch_size} is not divisible by the {n_dev} devices; use "
-           f"a multiple of {n_dev}.")
+  _require(train.batch_size % n_dev == 0, "train.batch_size",
+           f"{train.batch_size} is not divisible by the {n_dev} devices "
+           f"({jax.process_count()} process(es)); use a multiple of {n_dev}.")
+  _require(_is_int(data.num_pairs) and data.num_pairs >= 0, "data.num_pairs",
+           f"must be an integer >= 0, got {data.num_pairs!r}.")
   _require(2 * data.num_pairs <= train.batch_size, "data.num_pairs",
            f"{data.num_pairs} pairs need a batch of at least "
            f"{2 * data.num_pairs}.")
@@ -71,7 +138,9 @@ def validate(config) -> None:
     _require((train.batch_size // n_dev) % 2 == 0, "train.batch_size",
              "with same-class pairs, each device's share of the batch must "
              "be even so that no pair is split across devices.")
-  _require(data.num_snippets >= 2, "data.num_snippets", "must be >= 2.")
+  _require(_is_int(data.num_snippets) and data.num_snippets >= 2,
+           "data.num_snippets",
+           f"must be an integer >= 2, got {data.num_snippets!r}.")
   _require(data.get("normalize", "none") in NORMALIZATIONS, "data.normalize",
            f"must be one of {NORMALIZATIONS}, got {data.get('normalize')!r}.")
   _require(data.snippet_sampling in SNIPPET_SAMPLING, "data.snippet_sampling",
@@ -84,6 +153,15 @@ def validate(config) -> None:
   _require(len(config.eval.tious) > 0 and all(
       0 < t <= 1 for t in config.eval.tious), "eval.tious",
            "must be a non-empty list of IoU thresholds in (0, 1].")
+  postprocess = config.eval.get("postprocess", "")
+  _require(not postprocess or postprocess in POSTPROCESS, "eval.postprocess",
+           f"unknown recipe {postprocess!r}; choose from {sorted(POSTPROCESS)} "
+           "or '' for the head's published recipe.")
+  buckets = tuple(config.eval.get("buckets", (1,)))
+  _require(len(buckets) > 0 and all(_is_int(b) and b >= 1 for b in buckets),
+           "eval.buckets",
+           f"must be a non-empty list of positive lengths, got {buckets}.")
+  _positive_ints(config.eval, "eval", ("max_snippets_per_batch",))
 
 
 def validate_against_dataset(config, meta) -> None:
@@ -93,3 +171,8 @@ def validate_against_dataset(config, meta) -> None:
       _require(m in meta.modality_dims, "data.modalities",
                f"modality {m!r} is not in the dataset (it has "
                f"{sorted(meta.modality_dims)}).")
+      _require(meta.modality_dims[m] >= 1, "data.modalities",
+               f"modality {m!r} has feature width {meta.modality_dims[m]} in "
+               "the dataset metadata; rebuild the dataset.")
+  _require(meta.num_classes >= 1, "data.name",
+           f"the dataset has {meta.num_classes} classes; rebuild it.")
