@@ -101,14 +101,14 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
       _segments_row(ax, seg[:, 0], seg[:, 1], np.full(len(seg), 0.8),
                     GT_COLOR, "ground truth")
     elif kind == "pred":
-      scores = detections.score[rows] if len(rows) else np.zeros(0)
-      alphas = 0.15 + 0.75 * scores / max(scores.max(), 1e-12) if len(
-          scores) else scores
-      keep = [i for i, r in enumerate(rows)
-              if int(detections.label[r]) in cas_classes]
-      _segments_row(ax, detections.t_start[rows][keep],
-                    detections.t_end[rows][keep], alphas[keep], PRED_COLOR,
-                    "prediction")
+      # Predictions of the classes whose CAS is drawn, opacity by score.
+      keep = [r for r in rows if int(detections.label[r]) in cas_classes]
+      scores = detections.score[keep] if keep else np.zeros(0)
+      alphas = 0.15 + 0.75 * scores / max(float(scores.max(initial=0.0)),
+                                          1e-12)
+      _segments_row(ax, detections.t_start[keep] if keep else scores,
+                    detections.t_end[keep] if keep else scores, alphas,
+                    PRED_COLOR, "prediction")
     elif kind == "att":
       time_T = (np.arange(t) + 0.5) * sps
       for s, e in output.segments_Nx2:

@@ -10,7 +10,8 @@ TensorBoard): ``loss``, ``loss/<term>`` (each unweighted term), ``lr``,
 (selection rate and mean probability of every gate path, e.g.
 ``train/gate_rate/skip2_gate_1/X_Xatt1_Xtilde2``; on the test split measured
 at evaluation, on the train split over the step's batch), and the evaluation
-metrics ``map@<tiou>``, ``avg_map``, ``cls_map``.
+metrics ``map@<tiou>``, ``avg_map``, ``cls_map``. TensorBoard tags allow
+only ``[-/\\w.]``, so there ``map@0.5`` reads ``map_0.5`` (:func:`tb_tag`).
 """
 
 from __future__ import annotations
@@ -95,6 +96,15 @@ def path_slug(label: str) -> str:
   return "_".join(re.sub(r"[^A-Za-z0-9]", "", t) for t in terms)
 
 
+_INVALID_TAG_CHARS = re.compile(r"[^-/\w.]")
+
+
+def tb_tag(split: str, key: str) -> str:
+  """The TensorBoard tag of a metric: ``("test", "map@0.5") ->
+  "test/map_0.5"`` (characters TensorBoard rejects become ``_``)."""
+  return _INVALID_TAG_CHARS.sub("_", f"{split}/{key}")
+
+
 def element_names(key: str, size: int) -> list[str]:
   """Names of the elements of a vector metric: gate paths for
   ``gate_rate/<gate>_gate_<m>`` and ``gate_prob/...``, else indices."""
@@ -173,7 +183,7 @@ class MetricWriter:
       f.write(json.dumps({"step": int(step), "split": split, **scalars}) + "\n")
     if self._tb is not None:
       for k, v in scalars.items():
-        self._tb.add_scalar(f"{split}/{k}", v, int(step))
+        self._tb.add_scalar(tb_tag(split, k), v, int(step))
       self._tb.flush()
 
   def close(self) -> None:
