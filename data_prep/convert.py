@@ -17,11 +17,14 @@ turns that into a TFDS dataset, one video at a time:
   or audio length mismatches), printed and written next to the dataset as
   ``build_report.json`` and ``build_report.txt``.
 
-Memory: examples are handed to TFDS one at a time, and TFDS's in-memory write
-buffer (1 GB per split by default) is capped while converting
-(:func:`bounded_write_buffer`), so it spills to its on-disk buckets early.
-Record keys are spread evenly over TFDS's 128-bit key space, so each bucket
-holds a few videos and reading the buckets back keeps the stored order.
+Memory: the features are read one video at a time (memory-mapped, or, for a
+pickled W-TALC release that cannot be mapped, loaded once), and each video's
+input array is released as soon as its record is serialized. TFDS keeps the
+serialized records of a split in memory until the split is finished; without
+TensorFlow it cannot spill them to disk (its spill files use
+``tf.io.gfile``), so :func:`records_in_memory` lifts its 1 GB spill threshold
+for the build. Every video is thus held either as input or as its serialized
+record, never both: at most about one copy of the features is in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import sys
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -44,7 +48,6 @@ from wtal_jax.data import schema
 
 REPORT_JSON = "build_report.json"
 REPORT_TXT = "build_report.txt"
-WRITE_BUFFER_BYTES = 64 << 20
 _KEY_SPACE = 1 << 128
 # Warnings listed by video in the printed summary before "... and N more".
 _SHOWN_PER_KIND = 5
@@ -113,20 +116,21 @@ class ConversionSpec:
 
 
 def record_key(i: int, n: int) -> int:
-  """Key of the i-th of n records: evenly spread, increasing."""
+  """Key of the i-th of n records: increasing (TFDS sorts records by key),
+  evenly spread over TFDS's 128-bit key space."""
   return (i * _KEY_SPACE) // max(n, 1)
 
 
 @contextlib.contextmanager
-def bounded_write_buffer(max_bytes: int = WRITE_BUFFER_BYTES):
-  """Caps TFDS's in-memory write buffer while converting.
+def records_in_memory():
+  """Keeps TFDS from spilling serialized records to disk during a build.
 
-  TFDS keeps up to 1 GB of serialized examples per split in memory before
-  spilling to disk; with a full-size release already loaded that would be a
-  second copy of the features.
+  TFDS spills a split's records to disk once they pass 1 GB, through
+  ``tf.io.gfile``, which fails without TensorFlow. The records replace the
+  released input arrays, so keeping them costs no second copy.
   """
   old = tfds_shuffle.MAX_MEM_BUFFER_SIZE
-  tfds_shuffle.MAX_MEM_BUFFER_SIZE = max_bytes
+  tfds_shuffle.MAX_MEM_BUFFER_SIZE = sys.maxsize
   try:
     yield
   finally:
@@ -325,7 +329,7 @@ def convert(make_builder: Callable[[], ConvertedDataset],
       :func:`writer.prepare`).
     overwrite: Rebuild even if it exists.
   """
-  with bounded_write_buffer():
+  with records_in_memory():
     builder_dir, builder = writer.prepare(make_builder, overwrite=overwrite)
   if builder is None:
     summary = read_report(builder_dir)
