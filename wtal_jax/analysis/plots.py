@@ -114,7 +114,9 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
       for s, e in output.segments_Nx2:
         ax.axvspan(s, e, color=GT_COLOR, alpha=0.15, lw=0)
       ax.plot(time_T, output.attention_T, color="black", lw=0.8)
-      ax.set_ylim(-0.02, 1.02)
+      # A weak foreground score would be a flat line on [0, 1].
+      top = float(np.max(output.attention_T, initial=0.0))
+      ax.set_ylim(0.0, 1.02 if top > 0.5 else max(1.2 * top, 1e-3))
       ax.set_ylabel("foreground", rotation=0, ha="right", va="center",
                     fontsize=8)
       ax.tick_params(labelsize=7)
