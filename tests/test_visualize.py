@@ -59,6 +59,25 @@ def test_video_plot_is_a_valid_png(tmp_path):
   assert_png(analysis.save(fig, str(tmp_path / "sub" / "video.png")))
 
 
+def test_gate_strips_show_the_argmax_path_of_each_snippet():
+  out = fake_output(t=40, seed=1)
+  fig = analysis.plot_video(out, None, (), ("rgb", "flow"))
+  strips = {ax.get_ylabel(): np.asarray(ax.images[0].get_array())
+            for ax in fig.axes if ax.images and "(" in ax.get_ylabel()
+            and not ax.get_ylabel().startswith("CAS")}
+  assert len(strips) == 6
+  for name, probs in out.gate_probs.items():
+    gate, m = analysis.selection.parse_gate_name(name)
+    rgb = strips[f"{analysis.GATE_TITLES[gate]} ({('rgb', 'flow')[m]})"][0]
+    # One colour per path; snippets with the same argmax share a colour.
+    winners = probs.argmax(-1)
+    for p in range(probs.shape[-1]):
+      colours = {tuple(c) for c in rgb[winners == p]}
+      assert len(colours) <= 1
+    distinct = {tuple(c) for c in rgb}
+    assert len(distinct) == len(set(winners))
+
+
 def test_video_plot_without_gates_or_detections(tmp_path):
   fig = analysis.plot_video(fake_output(gates=False))
   assert len(fig.axes) == 2 + 2 + 1

@@ -165,7 +165,7 @@ def plot_selection_rates(table: SelectionRates, title: str = "") -> Figure:
                      "gates (fusion kind without LGCA gates, or gate='none').")
   mods = table.modalities
   widths = [max(len(table.paths(g)), 2) for g in gates]
-  fig = Figure(figsize=(2.2 * sum(widths) + 1, 3.4))
+  fig = Figure(figsize=(1.5 * sum(widths) + 1.5, 3.4))
   axes = np.atleast_1d(fig.subplots(1, len(gates), sharey=True,
                                     gridspec_kw={"width_ratios": widths}))
   bar = 0.8 / len(mods)
