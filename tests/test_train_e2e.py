@@ -9,6 +9,8 @@ import pytest
 
 from wtal_jax import config_lib
 from wtal_jax.data.registry import open_dataset
+from wtal_jax.evaluation import json_io
+from wtal_jax.evaluation.detection_eval import detection_map
 from wtal_jax.training.reporting import read_metrics
 from wtal_jax.training.train import train_and_evaluate
 
@@ -54,6 +56,21 @@ def test_smoke_run_trains_evaluates_and_writes_outputs(first_run, data_dir):
   final = json.load(open(os.path.join(workdir, "final_metrics.json")))
   assert final["step"] == config.train.num_steps
   assert os.listdir(os.path.join(workdir, "checkpoints"))
+
+
+def test_workdir_json_files_rescore_to_the_final_metrics(first_run):
+  """ground_truth.json + predictions.json re-scored by the standalone
+  evaluator's readers give the run's own final mAP."""
+  config, workdir, metrics = first_run
+  meta = open_dataset(config.data).meta
+  gt, _ = json_io.read_ground_truth_json(
+      os.path.join(workdir, "ground_truth.json"), subset="test",
+      class_names=meta.class_names)
+  preds, _ = json_io.read_predictions_json(
+      os.path.join(workdir, "predictions.json"), gt)
+  assert len(gt.videos) == metrics["num_videos"]
+  result = detection_map(gt, preds, tious=tuple(config.eval.tious))
+  assert np.isclose(result.average, metrics["avg_map"], rtol=0, atol=1e-12)
 
 
 def test_rerun_resumes_from_latest_checkpoint(first_run, capsys):

@@ -85,6 +85,10 @@ def caav_head() -> ml_collections.ConfigDict:
   h.casl_margin = 0.5
   h.loss_weights = ml_collections.ConfigDict(
       {"mil": 1.0, "casl": 0.8, "cont": 0.8, "pseu": 1.0})
+  # Steps before a term switches on (0 = from the start, as published), and
+  # the length of its linear ramp afterwards (see training/steps.py).
+  h.loss_delay = ml_collections.ConfigDict({"cont": 0, "pseu": 0})
+  h.loss_warmup = ml_collections.ConfigDict({"cont": 0, "pseu": 0})
   return h
 
 

@@ -22,7 +22,8 @@ from wtal_jax import config_validation
 from wtal_jax.data import normalization, pipeline
 from wtal_jax.data.registry import open_dataset
 from wtal_jax.evaluation import runner, snippet_eval
-from wtal_jax.evaluation.json_io import write_predictions_json
+from wtal_jax.evaluation.json_io import (write_ground_truth_json,
+                                         write_predictions_json)
 from wtal_jax.evaluation.recipes import recipe_for_head
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
@@ -206,6 +207,11 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   if jax.process_index() == 0:
     write_predictions_json(os.path.join(workdir, "predictions.json"),
                            last_eval.detections, exp.meta.class_names)
+    # With the predictions, so that any run can be re-scored on its own
+    # (python -m wtal_jax.evaluate --ground_truth=... --predictions=...).
+    write_ground_truth_json(
+        os.path.join(workdir, "ground_truth.json"),
+        runner.ground_truth(last_eval.outputs, exp.meta.class_names))
     final = {**last_eval.metrics, "step": int(state.step),
              "best_step": ckpt.best_step(),
              "train_seconds": time.perf_counter() - t_start}
