@@ -58,11 +58,21 @@ def video_features(example: dict, groups,
           else get(g[0]) for g in groups]
 
 
+def instance_counts(example: dict, num_classes: int) -> np.ndarray:
+  """Number of ground-truth instances of each class in a video, ``(C,)``."""
+  labels = np.asarray(example["segment_labels"], np.int64).reshape(-1)
+  return np.bincount(labels, minlength=num_classes)[:num_classes].astype(
+      np.float32)
+
+
 def _empty_batch(rows: int, length: int, dims, num_classes: int) -> dict:
   return {
       "inputs": tuple(np.zeros((rows, length, d), np.float32) for d in dims),
       "mask": np.zeros((rows, length), bool),
       "labels": np.zeros((rows, num_classes), np.float32),
+      # Ground-truth instances per class in the whole video (3C-Net's
+      # counting loss); a video-level fact, like the label.
+      "counts": np.zeros((rows, num_classes), np.float32),
       "slot": np.zeros((rows,), np.int32),
       "video_index": np.full((rows,), -1, np.int32),
   }
@@ -121,6 +131,7 @@ class TrainBatcher:
         out["inputs"][g][r, :n] = f[idx[:n]]
       out["mask"][r, :n] = True
       out["labels"][r] = ex["labels"]
+      out["counts"][r] = instance_counts(ex, self.split.meta.num_classes)
       out["slot"][r] = slot
       out["video_index"][r] = v
     return out
@@ -202,5 +213,6 @@ def eval_batch(split: VideoSplit, groups, chunk: EvalChunk,
       out["inputs"][g][r, :n] = f
     out["mask"][r, :n] = True
     out["labels"][r] = ex["labels"]
+    out["counts"][r] = instance_counts(ex, split.meta.num_classes)
     out["video_index"][r] = v
   return out

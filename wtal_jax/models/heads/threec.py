@@ -18,7 +18,9 @@ than the network weights; ``theta`` starts at ``N(0, 1) / s`` so the centers
 start at ``N(0, 1)`` as there.
 
 Counts: the counting loss needs each training video's number of instances per
-class (from the ground-truth segments) as ``batch["counts"]`` ``(B, C)``.
+class (from the ground-truth segments) as ``batch["counts"]`` ``(B, C)``,
+which the input pipeline provides for every video (the default
+``count_source="batch"`` fails clearly if a custom pipeline does not).
 ``count_source`` says what to do without it: ``"batch"`` fails with a clear
 error; ``"batch_if_present"`` trains without the counting term (its weight
 multiplies a zero-count term) and logs a warning once; ``"off"`` never uses it.
@@ -55,7 +57,7 @@ def default_config() -> ml_collections.ConfigDict:
   h.temporal_conv = False
   h.center_lr_scale = 100.0
   h.count_neg_weight = 1e-3
-  h.count_source = "batch_if_present"
+  h.count_source = "batch"
   h.loss_weights = ml_collections.ConfigDict(
       {"cls": 1.0, "center": 1e-3, "center_multi": 1e-3, "count": 1.0})
   # Multi-label videos join the center loss after 5000 iterations.
