@@ -12,7 +12,7 @@ and JSON (``bench/results/ablations-<time>.{md,json}``). The variants:
 * Table 8, gates: the 2-stage baseline, skip-connection gates only, the
   stage gate only, and both.
 
-  python bench/ablations.py --config=configs/thumos_lgca.py:synthetic \
+  python bench/ablations.py --config=configs/thumos_lgca_caav.py:synthetic \
       [--num_steps=400] [--seeds=0,1,2] [--variants=ca2,lgca2,...] \
       [--workdir_root=/tmp/ablations] [--output=bench/results/ablations]
   python bench/ablations.py --list
@@ -84,7 +84,7 @@ VARIANTS = (
 BY_NAME = {v.name: v for v in VARIANTS}
 
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", "configs/thumos_lgca.py:synthetic",
+    "config", "configs/thumos_lgca_caav.py:synthetic",
     "Recipe the variants start from (its fusion is replaced).",
     lock_config=False)
 _NUM_STEPS = flags.DEFINE_integer("num_steps", 0,

@@ -12,7 +12,7 @@ Forced CPU devices share this machine's cores, so on a machine with fewer
 cores than devices the efficiency measures the step's overhead and the
 cores' contention, not a real accelerator's scaling.
 
-  python bench/scaling.py [--config=configs/thumos_lgca.py:smoke]
+  python bench/scaling.py [--config=configs/thumos_lgca_caav.py:smoke]
       [--devices=1,2,4,8] [--processes=1,2] [--per_device_batch=2]
       [--num_snippets=64] [--steps=10]
 
@@ -33,7 +33,7 @@ from absl import app, flags
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 MARK = "SCALING_RESULT "
 
-_CONFIG = flags.DEFINE_string("config", "configs/thumos_lgca.py:smoke",
+_CONFIG = flags.DEFINE_string("config", "configs/thumos_lgca_caav.py:smoke",
                               "Config whose model and head are timed.")
 _DEVICES = flags.DEFINE_list("devices", ["1", "2", "4", "8"],
                              "Forced CPU device counts (one process).")

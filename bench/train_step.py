@@ -4,7 +4,7 @@ Times the compiled data-parallel train step on random THUMOS-shaped batches
 (no dataset needed): compile time, steps per second and videos per second.
 Prints a table and writes JSON so runs can be compared.
 
-  python bench/train_step.py --config=configs/thumos_lgca.py \
+  python bench/train_step.py --config=configs/thumos_lgca_caav.py \
       [--steps=5] [--num_snippets=750,256] [--batch_size=30]
 """
 
@@ -25,7 +25,7 @@ from wtal_jax.models.model import build_model
 from wtal_jax.training import parallel, steps
 from wtal_jax.training.state import create_train_state, make_optimizer
 
-_CONFIG = config_flags.DEFINE_config_file("config", "configs/thumos_lgca.py",
+_CONFIG = config_flags.DEFINE_config_file("config", "configs/thumos_lgca_caav.py",
                                           "Config to benchmark.")
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed steps per setting.")
 _SNIPPETS = flags.DEFINE_list("num_snippets", [],

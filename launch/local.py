@@ -7,7 +7,7 @@ the same code path (``jax.distributed``, per-process data, collective
 checkpoints) runs on a laptop. Output lines are prefixed with ``[I]``.
 
   python launch/local.py --num_processes=2 -- \\
-      --config=configs/thumos_lgca.py:smoke --workdir=/tmp/wtal_mp
+      --config=configs/thumos_lgca_caav.py:smoke --workdir=/tmp/wtal_mp
 
 Everything after ``--`` goes to ``python -m wtal_jax.main`` (or to
 ``--module`` / ``--script``). If one process fails, the others are stopped

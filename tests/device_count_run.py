@@ -30,7 +30,7 @@ def main():
 
   root = os.path.join(os.path.dirname(__file__), "..")
   config = config_lib.load_config(
-      os.path.join(root, "configs/thumos_lgca.py:smoke"))
+      os.path.join(root, "configs/thumos_lgca_caav.py:smoke"))
   config.data.data_dir = args.data_dir
   exp = Experiment(config)
   assert jax.device_count() == args.devices

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-CONFIG = os.path.join(ROOT, "configs/thumos_lgca.py:smoke")
+CONFIG = os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke")
 LAUNCHER = os.path.join(ROOT, "launch", "local.py")
 NUM_STEPS = 6
 

@@ -16,7 +16,7 @@ LENGTHS = (32, 64, 128)
 
 def smoke(**fusion):
   config = config_lib.load_config(
-      os.path.join(ROOT, "configs/thumos_lgca.py:smoke"))
+      os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke"))
   config.model.fusion.update(fusion)
   return config
 

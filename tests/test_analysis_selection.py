@@ -18,7 +18,7 @@ DIMS = (6, 5)
 
 def make_model(**fusion):
   config = config_lib.load_config(
-      os.path.join(ROOT, "configs/thumos_lgca.py:smoke"))
+      os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke"))
   config.model.fusion.update(fusion)
   model = build_model(config.model, num_classes=3)
   variables = init_variables(model, DIMS, jax.random.PRNGKey(1))

@@ -15,7 +15,7 @@ def test_smoke_training_on_converted_wtalc_dataset(thumos_wtalc_dataset,
                                                   tmp_path):
   data_dir, result = thumos_wtalc_dataset
   config = config_lib.load_config(
-      os.path.join(ROOT, "configs/thumos_lgca.py:smoke"))
+      os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke"))
   config.data.name = "thumos14"
   config.data.builder_config = os.path.basename(
       os.path.dirname(result.builder_dir))

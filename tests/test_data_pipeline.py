@@ -8,7 +8,7 @@ from wtal_jax import config_lib
 
 
 def _split(data_dir, name):
-  config = config_lib.load_config("configs/thumos_lgca.py:smoke")
+  config = config_lib.load_config("configs/thumos_lgca_caav.py:smoke")
   config.data.data_dir = data_dir
   return open_dataset(config.data).split(name)
 

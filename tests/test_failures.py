@@ -22,7 +22,7 @@ NAN_STEP = 3  # 1-based: the update that first sees the bad batch.
 
 def _config(data_dir="/nonexistent", **train):
   config = config_lib.load_config(
-      os.path.join(ROOT, "configs/thumos_lgca.py:smoke"))
+      os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke"))
   config.data.data_dir = data_dir
   config.train.update(train)
   return config

@@ -12,7 +12,7 @@ NOTEBOOK = os.path.join(ROOT, "notebooks", "gate_analysis.ipynb")
 
 def test_gate_analysis_notebook_executes(data_dir, monkeypatch):
   monkeypatch.setenv("WTAL_JAX_NOTEBOOK_DATA_DIR", data_dir)
-  monkeypatch.setenv("WTAL_JAX_NOTEBOOK_CONFIG", "configs/thumos_lgca.py:smoke")
+  monkeypatch.setenv("WTAL_JAX_NOTEBOOK_CONFIG", "configs/thumos_lgca_caav.py:smoke")
   monkeypatch.delenv("WTAL_JAX_WORKDIR", raising=False)
   monkeypatch.setenv("MPLBACKEND", "Agg")
   monkeypatch.setenv("JAX_PLATFORMS", "cpu")

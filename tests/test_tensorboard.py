@@ -16,7 +16,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..")
 @pytest.fixture(scope="module")
 def run(data_dir, tmp_path_factory):
   config = config_lib.load_config(
-      os.path.join(ROOT, "configs/thumos_lgca.py:smoke"))
+      os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke"))
   config.data.data_dir = data_dir
   config.tensorboard = True
   workdir = str(tmp_path_factory.mktemp("tb_run"))

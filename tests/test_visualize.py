@@ -100,7 +100,7 @@ def test_selection_rate_bar_chart(tmp_path):
 @pytest.fixture(scope="module")
 def trained_workdir(data_dir, tmp_path_factory):
   config = config_lib.load_config(
-      os.path.join(ROOT, "configs/thumos_lgca.py:smoke"))
+      os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke"))
   config.data.data_dir = data_dir
   workdir = str(tmp_path_factory.mktemp("vis_run"))
   train_and_evaluate(config, workdir)

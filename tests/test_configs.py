@@ -1,0 +1,49 @@
+"""Every config file loads in every variant, validates and names its data."""
+
+import glob
+import os
+
+import pytest
+
+from wtal_jax import config_lib, config_validation
+from wtal_jax.data.registry import DATASETS
+from wtal_jax.models.fusion import FUSIONS
+from wtal_jax.models.heads import HEADS
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
+
+
+def test_there_is_a_config_per_published_combination():
+  names = {os.path.basename(p)[:-3] for p in CONFIGS}
+  assert {"thumos_lgca", "thumos_caav", "thumos_hamnet", "thumos_co2net",
+          "thumos_um", "thumos_asl", "thumos_3cnet", "thumos_lgca_caav",
+          "thumos_lgca_um", "thumos_lgca_asl", "thumos_lgca_3cnet",
+          "thumos_caav_av", "anet_lgca", "ave_caav"} <= names
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=os.path.basename)
+@pytest.mark.parametrize("variant", config_lib.VARIANTS)
+def test_config_loads_and_validates(path, variant):
+  config = config_lib.load_config(f"{path}:{variant}" if variant else path)
+  config_validation.validate(config)
+  assert config.model.fusion.kind in FUSIONS.names()
+  assert config.model.head.kind in HEADS.names()
+  assert config.data.name in DATASETS.names()
+  if variant:
+    assert config.data.name == "synthetic_thumos"
+  else:
+    assert config.data.name != "synthetic_thumos"
+  with open(path, encoding="utf-8") as f:
+    doc = f.read()
+  # Each config cites what it reproduces.
+  assert "Reproduces" in doc or "reproduces" in doc
+
+
+def test_default_config_is_lgca_with_the_um_head():
+  config = config_lib.load_config(os.path.join(ROOT, "configs/thumos_lgca.py"))
+  um = config_lib.load_config(os.path.join(ROOT, "configs/thumos_lgca_um.py"))
+  assert config.to_dict() == um.to_dict()
+  assert (config.model.fusion.kind, config.model.head.kind) == ("lgca", "um")
+  assert config.model.fusion.gate == "leaky"
+  assert config.model.fusion.temperature == 0.1
