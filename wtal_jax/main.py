@@ -58,6 +58,11 @@ def main(argv):
   distributed.initialize(setup)
   if not distributed.is_primary():  # One copy of the log, from process 0.
     logging.set_verbosity(logging.WARNING)
+  elif not flags.FLAGS["verbosity"].present:
+    # Progress, evaluations and the final table are printed; the libraries'
+    # INFO logs (one block per checkpoint save) would bury them. --v=0 or
+    # --verbosity=0 brings them back.
+    logging.set_verbosity(logging.WARNING)
   try:
     train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   except preemption.Preempted as e:

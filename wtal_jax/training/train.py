@@ -109,6 +109,13 @@ class Experiment:
                            *recipe_of(self.config), stats=self.stats)
 
 
+def _count(n: int) -> str:
+  """``15.78M`` / ``5.2K`` / ``312``: a parameter count at a glance."""
+  if n >= 1e6:
+    return f"{n / 1e6:.2f}M"
+  return f"{n / 1e3:.1f}K" if n >= 1e3 else str(n)
+
+
 def _summary_table(result: runner.EvalResult, meta) -> str:
   snippet = f"{result.snippet.table()}\n" if result.snippet else ""
   return (f"{snippet}{result.detection.table()}\n"
@@ -163,7 +170,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   n_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
   if distributed.is_primary():
     print(f"{config.model.fusion.kind} + {config.model.head.kind} | "
-          f"{n_params / 1e6:.2f}M params | {len(train_split)} train videos | "
+          f"{_count(n_params)} params | {len(train_split)} train videos | "
           f"{exp.mesh.devices.size} device(s), {jax.process_count()} "
           f"process(es) | steps {start}->{tcfg.num_steps}", flush=True)
 
