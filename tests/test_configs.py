@@ -47,3 +47,14 @@ def test_default_config_is_lgca_with_the_um_head():
   assert (config.model.fusion.kind, config.model.head.kind) == ("lgca", "um")
   assert config.model.fusion.gate == "leaky"
   assert config.model.fusion.temperature == 0.1
+
+
+def test_head_fields_come_from_config_then_published_defaults():
+  from wtal_jax.models.heads import hamnet  # pylint: disable=g-import-not-at-top
+  cfg = hamnet.default_config()
+  del cfg["pool_kernel"]  # An older config without the key.
+  cfg.dropout = 0.25
+  head = hamnet.HAMNetHead.from_config(cfg, num_classes=7)
+  assert head.num_classes == 7 and head.dropout == 0.25
+  assert head.pool_kernel == hamnet.default_config().pool_kernel
+  assert head.attention_dim == hamnet.default_config().attention_dim

@@ -21,7 +21,8 @@ import jax.numpy as jnp
 import ml_collections
 
 from wtal_jax.losses import asl as asl_losses
-from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
+from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
+                                        from_config_fields)
 
 xavier = nn.initializers.xavier_uniform()
 
@@ -65,10 +66,7 @@ class ASLHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "ASLHead":
-    d = default_config()
-    return cls(num_classes=num_classes,
-               hidden_dim=cfg.get("hidden_dim", d.hidden_dim),
-               actionness_dim=cfg.get("actionness_dim", d.actionness_dim))
+    return from_config_fields(cls, cfg, num_classes, default_config())
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):

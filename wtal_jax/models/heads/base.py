@@ -54,3 +54,24 @@ class HeadSpec:
 
 
 HEADS: Registry[HeadSpec] = Registry("head")
+
+# Module fields that no config sets: Flax's own, and the dataset's class count.
+_NOT_CONFIGURED = ("parent", "name", "num_classes")
+
+
+def from_config_fields(cls, cfg, num_classes: int, defaults):
+  """Builds a head module whose fields are named like its config keys.
+
+  Each field takes ``cfg[field]`` when the config sets it, else
+  ``defaults[field]`` (the head's published ``default_config()``), else the
+  field's own default, so configs written before a field existed keep working.
+  """
+  kwargs = {}
+  for field in dataclasses.fields(cls):
+    if field.name in _NOT_CONFIGURED or not field.init:
+      continue
+    if field.name in cfg:
+      kwargs[field.name] = cfg[field.name]
+    elif field.name in defaults:
+      kwargs[field.name] = defaults[field.name]
+  return cls(num_classes=num_classes, **kwargs)

@@ -27,7 +27,8 @@ import jax
 import ml_collections
 
 from wtal_jax.losses import hamnet as hamnet_losses
-from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
+from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
+                                        from_config_fields)
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
 
 
@@ -72,13 +73,7 @@ class HAMNetHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "HAMNetHead":
-    d = default_config()
-    return cls(num_classes=num_classes,
-               hidden_dim=cfg.get("hidden_dim", d.hidden_dim),
-               attention_dim=cfg.get("attention_dim", d.attention_dim),
-               dropout=cfg.get("dropout", d.dropout),
-               negative_slope=cfg.get("negative_slope", d.negative_slope),
-               pool_kernel=cfg.get("pool_kernel", d.pool_kernel))
+    return from_config_fields(cls, cfg, num_classes, default_config())
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):

@@ -39,7 +39,8 @@ from absl import logging
 
 from wtal_jax import ops
 from wtal_jax.losses import threec as threec_losses
-from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
+from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
+                                        from_config_fields)
 
 xavier = nn.initializers.xavier_uniform()
 COUNT_SOURCES = ("batch", "batch_if_present", "off")
@@ -104,12 +105,7 @@ class ThreeCHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "ThreeCHead":
-    d = default_config()
-    return cls(num_classes=num_classes, num_fc=cfg.get("num_fc", d.num_fc),
-               hidden_dim=cfg.get("hidden_dim", d.hidden_dim),
-               dropout=cfg.get("dropout", d.dropout),
-               temporal_conv=cfg.get("temporal_conv", d.temporal_conv),
-               center_lr_scale=cfg.get("center_lr_scale", d.center_lr_scale))
+    return from_config_fields(cls, cfg, num_classes, default_config())
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):

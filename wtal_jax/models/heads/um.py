@@ -25,7 +25,8 @@ import jax.numpy as jnp
 import ml_collections
 
 from wtal_jax.losses import um as um_losses
-from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
+from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
+                                        from_config_fields)
 
 xavier = nn.initializers.xavier_uniform()
 
@@ -67,13 +68,7 @@ class UMHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "UMHead":
-    d = default_config()
-    return cls(num_classes=num_classes,
-               hidden_dim=cfg.get("hidden_dim", d.hidden_dim),
-               dropout=cfg.get("dropout", d.dropout),
-               selection_dropout=cfg.get("selection_dropout",
-                                         d.selection_dropout),
-               r_act=cfg.get("r_act", d.r_act), r_bkg=cfg.get("r_bkg", d.r_bkg))
+    return from_config_fields(cls, cfg, num_classes, default_config())
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
