@@ -18,14 +18,7 @@ def get_config(variant: str = ""):
   c.model.fusion.num_stages = 1
   c.model.fusion.gate = "leaky"
   c.model.fusion.temperature = 0.1
-  c.model.head = um.default_config()
-  c.data.num_snippets = 750
-  c.data.snippet_sampling = "uniform"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-4
-  c.train.weight_decay = 5e-4
-  c.train.batch_size = 16
-  c.train.num_steps = 10000
+  um.apply_thumos_recipe(c)
   c = config_lib.apply_variant(c, variant)
   if variant == "smoke":
     c.model.head.hidden_dim = 16

@@ -46,6 +46,19 @@ def default_config() -> ml_collections.ConfigDict:
   return h
 
 
+def apply_thumos_recipe(c: ml_collections.ConfigDict) -> None:
+  """UM's head, sampling and optimizer on THUMOS14 (public code), shared by
+  every config that puts a fusion in front of UM."""
+  c.model.head = default_config()
+  c.data.num_snippets = 750
+  c.data.snippet_sampling = "uniform"
+  c.data.num_pairs = 0
+  c.train.lr = 1e-4
+  c.train.weight_decay = 5e-4
+  c.train.batch_size = 16
+  c.train.num_steps = 10000
+
+
 class UMHead(nn.Module):
   """CAS module with feature-magnitude selection.
 
