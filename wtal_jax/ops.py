@@ -22,6 +22,50 @@ def l2_normalize(x: jax.Array, axis: int = -1, eps: float = 1e-12) -> jax.Array:
   return x * jax.lax.rsqrt(jnp.maximum(sq, eps * eps))
 
 
+def safe_norm(x: jax.Array, axis: int = -1) -> jax.Array:
+  """l2 norm along ``axis`` whose gradient at a zero vector is 0, not NaN.
+
+  ``jnp.linalg.norm`` differentiates ``sqrt`` at 0 and yields NaN there,
+  which happens as soon as a ReLU feature vector is all zeros (e.g. a
+  background snippet whose magnitude training has driven to 0).
+  """
+  sq = jnp.sum(jnp.square(x), axis=axis)
+  positive = sq > 0
+  return jnp.where(positive, jnp.sqrt(jnp.where(positive, sq, 1.0)), 0.0)
+
+
+@jax.custom_vjp
+def binary_cross_entropy(p: jax.Array, target: jax.Array) -> jax.Array:
+  """Element-wise BCE on probabilities, as PyTorch's ``BCELoss`` computes it.
+
+  The value clamps each log at -100; the gradient with respect to ``p`` is
+  ``(p - target) / max(p (1 - p), 1e-12)``. Differentiating the clamped logs
+  instead gives ``0 * inf = NaN`` as soon as a soft-max score rounds to
+  exactly 0 or 1, which a large learning rate reaches within a few steps.
+  """
+  return _bce_value(p, target)
+
+
+def _bce_value(p, target):
+  log_p = jnp.maximum(jnp.log(p), -100.0)
+  log_q = jnp.maximum(jnp.log(1.0 - p), -100.0)
+  return -(target * log_p + (1.0 - target) * log_q)
+
+
+def _bce_fwd(p, target):
+  return _bce_value(p, target), (p, target)
+
+
+def _bce_bwd(res, g):
+  p, target = res
+  grad_p = g * (p - target) / jnp.maximum(p * (1.0 - p), 1e-12)
+  # The target is a label: PyTorch does not differentiate BCELoss in it.
+  return grad_p, jnp.zeros_like(target)
+
+
+binary_cross_entropy.defvjp(_bce_fwd, _bce_bwd)
+
+
 def masked_softmax(logits: jax.Array, mask: jax.Array, axis: int) -> jax.Array:
   """Softmax along ``axis`` that gives masked-out entries exactly zero weight.
 

@@ -22,7 +22,7 @@ from wtal_jax import ops
 
 def _cos_distance(a, b, eps=1e-8):
   num = jnp.sum(a * b, axis=-1)
-  den = jnp.linalg.norm(a, axis=-1) * jnp.linalg.norm(b, axis=-1)
+  den = ops.safe_norm(a, axis=-1) * ops.safe_norm(b, axis=-1)
   return 1.0 - num / jnp.maximum(den, eps)
 
 

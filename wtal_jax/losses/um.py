@@ -49,7 +49,7 @@ def magnitude_selection(features_BxTxF: jax.Array, cas_BxTxC: jax.Array,
   n_B = ops.num_valid(mask_BxT)
   k_act = ops.topk_count(n_B, r_act, rounding="floor")
   k_bkg = ops.topk_count(n_B, r_bkg, rounding="floor")
-  mag_BxT = jnp.linalg.norm(features_BxTxF, axis=-1)
+  mag_BxT = ops.safe_norm(features_BxTxF, axis=-1)
   mag_sg = jax.lax.stop_gradient(mag_BxT)
   keep = keep_BxT.astype(mag_sg.dtype)
   top = jnp.max(jnp.where(mask_BxT, mag_sg, 0.0), axis=1, keepdims=True)
@@ -68,11 +68,7 @@ def magnitude_selection(features_BxTxF: jax.Array, cas_BxTxC: jax.Array,
   }
 
 
-def _bce(p, target):
-  # PyTorch's BCELoss clamps the log at -100.
-  log_p = jnp.maximum(jnp.log(p), -100.0)
-  log_q = jnp.maximum(jnp.log(1.0 - p), -100.0)
-  return -(target * log_p + (1.0 - target) * log_q)
+_bce = ops.binary_cross_entropy
 
 
 def classification_loss(score_act_BxC, labels_BxC):
@@ -93,8 +89,8 @@ def background_entropy_loss(score_bkg_BxC):
 
 def uncertainty_loss(feat_act_BxF, feat_bkg_BxF, margin: float = 100.0):
   """Feature-magnitude (uncertainty) loss: large action, small background."""
-  act = jax.nn.relu(margin - jnp.linalg.norm(feat_act_BxF, axis=-1))
-  bkg = jnp.linalg.norm(feat_bkg_BxF, axis=-1)
+  act = jax.nn.relu(margin - ops.safe_norm(feat_act_BxF, axis=-1))
+  bkg = ops.safe_norm(feat_bkg_BxF, axis=-1)
   per_video = jnp.square(act + bkg)
   return jnp.sum(per_video), jnp.float32(per_video.shape[0])
 
