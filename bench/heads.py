@@ -15,7 +15,11 @@ to ``bench/results/``.
       [--steps=400] [--num_snippets=256] [--batch_size=10] \
       [--builder_config=full]
 
-The synthetic dataset is built on first use.
+The synthetic dataset is built on first use. With ``--workdir`` the bench
+can be stopped and re-run: a run whose workdir already holds
+``final_metrics.json`` for the same config is read back instead of trained
+again, and the table and JSON are rewritten after every run, so a stopped
+bench leaves the rows it finished.
 """
 
 from __future__ import annotations
@@ -117,6 +121,20 @@ def apply_budget(config):
   return config
 
 
+def finished_metrics(config, workdir: str) -> dict | None:
+  """The final metrics of a finished run of ``config`` in ``workdir``, or None
+  when there is none (or it was made with another config)."""
+  metrics_path = os.path.join(workdir, "final_metrics.json")
+  config_path = os.path.join(workdir, "config.json")
+  if not (os.path.exists(metrics_path) and os.path.exists(config_path)):
+    return None
+  with open(config_path, encoding="utf-8") as f:
+    if json.load(f) != json.loads(config.to_json_best_effort()):
+      return None
+  with open(metrics_path, encoding="utf-8") as f:
+    return json.load(f)
+
+
 def markdown(rows, fusions) -> str:
   head = "| head | " + " | ".join(f"{f} avg mAP (%)" for f in fusions)
   lines = [head + " | recipes |",
@@ -130,12 +148,30 @@ def markdown(rows, fusions) -> str:
   return "\n".join(lines)
 
 
+def write_results(rows, budget, seconds: float, base: str) -> str:
+  """Writes the table (``base.md``) and the metrics (``base.json``)."""
+  table = markdown(rows, _FUSIONS.value)
+  text = (f"Average mAP@[0.1:0.1:0.7] on synthetic_thumos/{_BUILDER.value}, "
+          f"budget {budget}, {seconds:.0f} s in all.\n\n{table}\n")
+  with open(base + ".md", "w", encoding="utf-8") as f:
+    f.write(text)
+  with open(base + ".json", "w", encoding="utf-8") as f:
+    json.dump({"budget": budget, "results": rows}, f, indent=2)
+  return text
+
+
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # Checkpointing logs every save.
   heads = _HEADS.value or HEADS.names()
   found = recipes()
   workroot = _WORKDIR.value or tempfile.mkdtemp(prefix="bench_heads_")
+  budget = {"steps": _STEPS.value,
+            "num_snippets": _SNIPPETS.value or "synthetic default",
+            "batch_size": _BATCH.value or "synthetic default",
+            "builder_config": _BUILDER.value, "seed": _SEED.value}
+  os.makedirs(_OUT.value, exist_ok=True)
+  base = os.path.join(_OUT.value, f"heads-{time.strftime('%Y%m%d-%H%M%S')}")
   rows, t0 = {}, time.time()
   for head in heads:
     rows[head] = {}
@@ -143,29 +179,21 @@ def main(argv):
       recipe, config = config_for(head, fusion, found)
       config = apply_budget(config)
       workdir = os.path.join(workroot, f"{head}_{fusion}")
-      print(f"=== {head} + {fusion} ({recipe})", flush=True)
       start = time.time()
-      metrics = train_and_evaluate(config, workdir)
+      metrics = finished_metrics(config, workdir)
+      if metrics is None:
+        print(f"=== {head} + {fusion} ({recipe})", flush=True)
+        metrics = train_and_evaluate(config, workdir)
+      else:
+        print(f"=== {head} + {fusion}: finished before, read from {workdir}",
+              flush=True)
       rows[head][fusion] = {
           "recipe": recipe, "avg_map": float(metrics["avg_map"]),
           "seconds": time.time() - start,
           "metrics": {k: float(v) for k, v in metrics.items()
                       if isinstance(v, (int, float))}}
-  budget = {"steps": _STEPS.value,
-            "num_snippets": _SNIPPETS.value or "synthetic default",
-            "batch_size": _BATCH.value or "synthetic default",
-            "builder_config": _BUILDER.value, "seed": _SEED.value}
-  table = markdown(rows, _FUSIONS.value)
-  text = (f"Average mAP@[0.1:0.1:0.7] on synthetic_thumos/{_BUILDER.value}, "
-          f"budget {budget}, {time.time() - t0:.0f} s in all.\n\n{table}\n")
-  print(text)
-  os.makedirs(_OUT.value, exist_ok=True)
-  stamp = time.strftime("%Y%m%d-%H%M%S")
-  base = os.path.join(_OUT.value, f"heads-{stamp}")
-  with open(base + ".md", "w", encoding="utf-8") as f:
-    f.write(text)
-  with open(base + ".json", "w", encoding="utf-8") as f:
-    json.dump({"budget": budget, "results": rows}, f, indent=2)
+      write_results(rows, budget, time.time() - t0, base)
+  print(write_results(rows, budget, time.time() - t0, base))
   print(f"Wrote {base}.md and {base}.json")
 
 
