@@ -2,8 +2,8 @@
 training budget, on the synthetic THUMOS-shaped data.
 
 For each head the recipe is the head's own config in ``configs/`` (the
-``:synthetic`` variant of the THUMOS14 file whose fusion is ``concat``, and
-the one whose fusion is ``lgca``); a head without such a file gets its
+``:synthetic`` variant of the THUMOS14 RGB + flow file whose fusion is
+``concat``, and the one whose fusion is ``lgca``); a head without such a file gets its
 module's ``default_config()`` on the other's recipe, with raw concatenated
 features (``concat``) or one-stage leaky LGCA (the LGCA paper's choice for
 RGB-flow heads). Both runs of a head then get the same budget (steps,
@@ -62,12 +62,18 @@ _OUT = flags.DEFINE_string("output_dir", os.path.join(ROOT, "bench",
 _SEED = flags.DEFINE_integer("seed", 0, "Experiment seed.")
 
 
+# Every row compares fusions of the same two streams.
+MODALITIES = ("rgb", "flow")
+
+
 def recipes() -> dict[tuple[str, str], tuple[str, object]]:
   """``(head kind, fusion kind) -> (config file, :synthetic config)`` of the
-  THUMOS14 configs in ``configs/``."""
+  THUMOS14 RGB + flow configs in ``configs/``."""
   found = {}
   for path in sorted(glob.glob(os.path.join(ROOT, "configs", "thumos_*.py"))):
     config = config_lib.load_config(path + ":synthetic")
+    if tuple(config.data.modalities) != MODALITIES:
+      continue  # e.g. audio-visual CAAV: not comparable with RGB + flow.
     key = (config.model.head.kind, config.model.fusion.kind)
     # Several files may hold the same pair (thumos_lgca.py and
     # thumos_lgca_caav.py); the first in sorted order is used.
@@ -189,6 +195,7 @@ def main(argv):
               flush=True)
       rows[head][fusion] = {
           "recipe": recipe, "avg_map": float(metrics["avg_map"]),
+          # Wall time of this invocation (about 0 for a run read back).
           "seconds": time.time() - start,
           "metrics": {k: float(v) for k, v in metrics.items()
                       if isinstance(v, (int, float))}}
