@@ -47,8 +47,11 @@ class LeakyGatedCrossAttention(nn.Module):
   """LGCA fusion of two modalities.
 
   Attributes:
-    embed_dim: Stage-0 embedding width (0: use the raw features, as when LGCA
-      sits on top of RGB/flow I3D features for W-TAL, ASL and 3C-Net).
+    embed_dim: Stage-0 embedding width (0: cross-attend the raw features).
+      The THUMOS14 configs embed to 1024 per modality in front of every
+      head: LGCA §4.2 adds the fusion "on top of the earlier layers" of the
+      RGB-flow baselines, and for 3C-Net the embedding is the first
+      modality-specific FC that LGCA follows.
     num_stages: 1 or 2.
     gate: ``leaky``, ``soft``, ``hard`` or ``none``.
     temperature: Leaky-gate softmax temperature (0.1 in the paper).
