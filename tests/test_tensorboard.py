@@ -1,6 +1,7 @@
 """TensorBoard event files of a smoke run, read back without TensorBoard."""
 
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -98,3 +99,29 @@ def test_truncated_record_is_ignored(tmp_path):
   with open(path, "ab") as f:
     f.write(b"\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00abc")
   assert reporting.read_events(str(tmp_path)) == {"a/b": [(3, 1.5)]}
+
+
+def test_resumed_run_hides_replayed_steps(data_dir, tmp_path):
+  # An interrupted job logged step 4 after its last checkpoint (step 2): the
+  # resumed job writes step 4 again, and TensorBoard must show it once.
+  config = config_lib.load_config(
+      os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke"))
+  config.data.data_dir = data_dir
+  config.tensorboard = True
+  config.train.eval_every = 100  # Only the final evaluation.
+  workdir = str(tmp_path / "run")
+  train_and_evaluate(config, workdir)
+  first = reporting.read_events(os.path.join(workdir, "tensorboard"))
+  shutil.move(os.path.join(workdir, "checkpoints", "4"), str(tmp_path / "4"))
+  train_and_evaluate(config, workdir)
+
+  logdir = os.path.join(workdir, "tensorboard")
+  assert len(os.listdir(logdir)) == 2  # One event file per job.
+  events = reporting.read_events(logdir)
+  assert [s for s, _ in events["train/loss"]] == [2, 4]
+  assert [s for s, _ in events["test/avg_map"]] == [4]
+  # Step 2 comes from the first job, step 4 from the resumed one.
+  assert events["train/loss"][0] == first["train/loss"][0]
+  steps_in_jsonl = [r["step"] for r in reporting.read_metrics(workdir)
+                    if r["split"] == "train"]
+  assert steps_in_jsonl == [2, 4]

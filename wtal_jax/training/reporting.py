@@ -165,7 +165,17 @@ class MetricWriter:
   Each JSONL line is ``{"step": s, "split": "train"|"test", name: value...}``.
   """
 
-  def __init__(self, workdir: str, tensorboard: bool = True):
+  def __init__(self, workdir: str, tensorboard: bool = True,
+               purge_step: int | None = None):
+    """Opens the writers.
+
+    Args:
+      workdir: The run's directory.
+      tensorboard: Also write TensorBoard events under ``workdir/tensorboard``.
+      purge_step: When resuming, the first step that will be written again:
+        TensorBoard (and :func:`read_events`) hide the interrupted job's
+        events from this step on, so replayed steps are not shown twice.
+    """
     self.enabled = jax.process_index() == 0
     self.path = os.path.join(workdir, "metrics.jsonl")
     self._tb = None
@@ -173,7 +183,8 @@ class MetricWriter:
       os.makedirs(workdir, exist_ok=True)
       if tensorboard:
         from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
-        self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+        self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"),
+                                 purge_step=purge_step)
 
   def write(self, step: int, split: str, metrics: Mapping[str, object]) -> None:
     if not self.enabled:
@@ -209,16 +220,26 @@ def _records(path: str) -> Iterable[bytes]:
 def read_events(logdir: str) -> dict[str, list[tuple[int, float]]]:
   """Scalars of every TensorBoard event file under ``logdir``.
 
+  A ``SessionLog.START`` event at step s (what a resumed run writes, see
+  :class:`MetricWriter`) hides the earlier values of steps >= s, as
+  TensorBoard does.
+
   Returns:
     ``{tag: [(step, value), ...]}`` in file order.
   """
   from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top
   out: dict[str, list[tuple[int, float]]] = {}
+  # Event files are named by creation time, so sorting is write order.
   paths = sorted(glob.glob(os.path.join(logdir, "**", "*tfevents*"),
-                           recursive=True))
+                           recursive=True), key=os.path.basename)
   for path in paths:
     for data in _records(path):
       event = event_pb2.Event.FromString(data)
+      if (event.HasField("session_log") and
+          event.session_log.status == event_pb2.SessionLog.START):
+        out = {tag: [(s, x) for s, x in values if s < event.step]
+               for tag, values in out.items()}
+        continue
       for value in event.summary.value:
         if value.HasField("simple_value"):
           x = value.simple_value

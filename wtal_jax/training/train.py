@@ -165,7 +165,8 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
       num_pairs=config.data.num_pairs, num_snippets=config.data.num_snippets,
       snippet_sampling=config.data.snippet_sampling, seed=config.seed,
       rows=parallel.local_rows(exp.mesh, tcfg.batch_size), stats=exp.stats)
-  writer = MetricWriter(workdir, tensorboard=config.get("tensorboard", True))
+  writer = MetricWriter(workdir, tensorboard=config.get("tensorboard", True),
+                        purge_step=start + 1 if restored is not None else None)
   progress = Progress(start, tcfg.num_steps)
   n_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
   if distributed.is_primary():
