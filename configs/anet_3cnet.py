@@ -15,19 +15,8 @@ from wtal_jax.models.heads import threec
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "concat"
-  c.model.fusion.embed_dim = 0
-  c.model.head = threec.default_config()
-  c.model.head.num_fc = 2
-  c.model.head.temporal_conv = True
-  c.model.head.loss_weights.count = 0.1
-  c.data.num_snippets = 200
-  c.data.snippet_sampling = "random_crop"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-4
-  c.train.weight_decay = 5e-4
-  c.train.batch_size = 32
-  c.train.num_steps = 50000
+  config_lib.raw_concat(c)
+  threec.apply_recipe(c, activitynet=True)
   if not variant:
     c.eval.tious = config_lib.ANET_TIOUS
   c = config_lib.apply_variant(c, variant, real_name="activitynet12",

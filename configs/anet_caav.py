@@ -16,9 +16,7 @@ def get_config(variant: str = ""):
   c.model.fusion.kind = "cross_attention"
   c.model.fusion.num_stages = 2
   c.model.fusion.skip = "dense"
-  c.model.head = config_lib.caav_head()
-  c.train.lr = 1e-4
-  c.train.batch_size = 30
+  config_lib.caav_recipe(c)
   if not variant:
     c.eval.tious = config_lib.ANET_TIOUS
   return config_lib.apply_variant(c, variant, real_name="activitynet12",

@@ -25,13 +25,9 @@ def get_config(variant: str = ""):
   h.topk_divisor = 5.0
   h.pool_kernel = 13
   c.model.head = h
-  c.data.num_snippets = 60
-  c.data.snippet_sampling = "uniform"
-  c.data.num_pairs = 3
-  c.train.lr = 3e-5
-  c.train.weight_decay = 5e-4
-  c.train.batch_size = 10
-  c.train.num_steps = 22000
+  config_lib.set_training(c, num_snippets=60, sampling="uniform", num_pairs=3,
+                          lr=3e-5, weight_decay=5e-4, batch_size=10,
+                          num_steps=22000)
   c.train.eval_every = 1000
   c.train.checkpoint_every = 1000
   c.eval.tious = config_lib.ANET_TIOUS

@@ -16,8 +16,7 @@ from wtal_jax.models.heads import hamnet
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "concat"
-  c.model.fusion.embed_dim = 0
+  config_lib.raw_concat(c)
   h = hamnet.default_config()
   h.dropout = 0.5
   h.pool_kernel = 17
@@ -25,13 +24,9 @@ def get_config(variant: str = ""):
   h.loss_weights.update({"bcl": 0.5, "sal": 0.5, "ssal": 0.5, "hal": 0.5,
                          "sparsity": 0.5, "guide": 0.1})
   c.model.head = h
-  c.data.num_snippets = 80
-  c.data.snippet_sampling = "uniform"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-5
-  c.train.weight_decay = 1e-3
-  c.train.batch_size = 20
-  c.train.num_steps = 4820
+  config_lib.set_training(c, num_snippets=80, sampling="uniform", num_pairs=0,
+                          lr=1e-5, weight_decay=1e-3, batch_size=20,
+                          num_steps=4820)
   c.train.eval_every = 1205
   c.train.checkpoint_every = 241
   c.eval.tious = config_lib.ANET_TIOUS

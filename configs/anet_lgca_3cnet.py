@@ -12,23 +12,8 @@ from wtal_jax.models.heads import threec
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "lgca"
-  c.model.fusion.embed_dim = 1024
-  c.model.fusion.num_stages = 1
-  c.model.fusion.gate = "leaky"
-  c.model.fusion.temperature = 0.1
-  c.model.fusion.negative_slope = 0.0
-  c.model.head = threec.default_config()
-  c.model.head.num_fc = 0
-  c.model.head.temporal_conv = True
-  c.model.head.loss_weights.count = 0.1
-  c.data.num_snippets = 200
-  c.data.snippet_sampling = "random_crop"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-4
-  c.train.weight_decay = 5e-4
-  c.train.batch_size = 32
-  c.train.num_steps = 50000
+  config_lib.lgca_fusion(c, num_stages=1)
+  threec.apply_recipe(c, activitynet=True, after_lgca=True)
   if not variant:
     c.eval.tious = config_lib.ANET_TIOUS
   return config_lib.apply_variant(c, variant, real_name="activitynet12",

@@ -24,9 +24,7 @@ def get_config(variant: str = ""):
   c.model.fusion.kind = "cross_attention"
   c.model.fusion.num_stages = 2
   c.model.fusion.skip = "dense"
-  c.model.head = config_lib.caav_head()
-  c.train.lr = 1e-4
-  c.train.batch_size = 30
+  config_lib.caav_recipe(c)
   c.eval.metric = "snippet_accuracy"
   c.eval.buckets = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
   return config_lib.apply_variant(c, variant, real_name="ave",

@@ -14,17 +14,8 @@ from wtal_jax.models.heads import threec
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "concat"
-  c.model.fusion.embed_dim = 0
-  c.model.head = threec.default_config()
-  c.model.head.num_fc = 2
-  c.data.num_snippets = 750
-  c.data.snippet_sampling = "random_crop"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-4
-  c.train.weight_decay = 5e-4
-  c.train.batch_size = 32
-  c.train.num_steps = 50000
+  config_lib.raw_concat(c)
+  threec.apply_recipe(c)
   c = config_lib.apply_variant(c, variant)
   if variant == "smoke":
     c.model.head.hidden_dim = 16

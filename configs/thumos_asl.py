@@ -16,18 +16,9 @@ from wtal_jax.models.heads import asl
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "concat"
-  c.model.fusion.embed_dim = 0
-  c.model.head = asl.default_config()
-  c.data.num_snippets = 750
-  c.data.snippet_sampling = "uniform"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-4
-  c.train.weight_decay = 5e-4
-  c.train.batch_size = 16
-  c.train.num_steps = 10000
+  config_lib.raw_concat(c)
+  asl.apply_thumos_recipe(c)
   c = config_lib.apply_variant(c, variant)
   if variant == "smoke":
-    c.model.head.hidden_dim = 16
-    c.model.head.actionness_dim = 16
+    asl.smoke_widths(c)
   return c

@@ -19,12 +19,7 @@ from wtal_jax import config_lib
 def get_config(variant: str = ""):
   c = config_lib.base_config()
   c.data.modalities = ("rgb+flow", "audio")
-  c.model.fusion.kind = "lgca"
-  c.model.fusion.num_stages = 2
-  c.model.fusion.gate = "leaky"
-  c.model.fusion.temperature = 0.1
-  c.model.head = config_lib.caav_head()
-  c.train.lr = 1e-4
-  c.train.batch_size = 30
+  config_lib.lgca_fusion(c, num_stages=2)
+  config_lib.caav_recipe(c)
   return config_lib.apply_variant(c, variant, real_name="thumos14",
                                   real_builder_config="wtalc_audio")

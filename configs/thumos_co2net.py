@@ -23,13 +23,9 @@ def get_config(variant: str = ""):
   c.model.fusion.ccm_negative_slope = 0.2
   c.model.fusion.ccm_dropout = 0.5
   c.model.head = co2net.default_config()
-  c.data.num_snippets = 500
-  c.data.snippet_sampling = "uniform"
-  c.data.num_pairs = 3
-  c.train.lr = 5e-5
-  c.train.weight_decay = 1e-3
-  c.train.batch_size = 10
-  c.train.num_steps = 5000
+  config_lib.set_training(c, num_snippets=500, sampling="uniform",
+                          num_pairs=3, lr=5e-5, weight_decay=1e-3,
+                          batch_size=10, num_steps=5000)
   c.train.eval_every = 200
   c.train.checkpoint_every = 200
   # CO2-Net's public test code drops predictions that overlap a THUMOS14

@@ -17,16 +17,11 @@ from wtal_jax.models.heads import hamnet
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "concat"
-  c.model.fusion.embed_dim = 0
+  config_lib.raw_concat(c)
   c.model.head = hamnet.default_config()
-  c.data.num_snippets = 500
-  c.data.snippet_sampling = "uniform"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-5
-  c.train.weight_decay = 1e-3
-  c.train.batch_size = 20
-  c.train.num_steps = 1000
+  config_lib.set_training(c, num_snippets=500, sampling="uniform",
+                          num_pairs=0, lr=1e-5, weight_decay=1e-3,
+                          batch_size=20, num_steps=1000)
   c.train.eval_every = 50
   c.train.checkpoint_every = 50
   c.train.log_every = 10

@@ -13,11 +13,7 @@ from wtal_jax.models.heads import um
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "lgca"
-  c.model.fusion.embed_dim = 1024
-  c.model.fusion.num_stages = 1
-  c.model.fusion.gate = "leaky"
-  c.model.fusion.temperature = 0.1
+  config_lib.lgca_fusion(c, num_stages=1)
   um.apply_thumos_recipe(c)
   c = config_lib.apply_variant(c, variant)
   if variant == "smoke":

@@ -13,8 +13,7 @@ from wtal_jax.models.heads import um
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  c.model.fusion.kind = "concat"
-  c.model.fusion.embed_dim = 0
+  config_lib.raw_concat(c)
   um.apply_thumos_recipe(c)
   c = config_lib.apply_variant(c, variant)
   if variant == "smoke":

@@ -71,6 +71,42 @@ def base_config() -> ml_collections.ConfigDict:
   return c
 
 
+def raw_concat(c: ml_collections.ConfigDict) -> None:
+  """The heads' own fusion: raw features concatenated, no embedding."""
+  c.model.fusion.kind = "concat"
+  c.model.fusion.embed_dim = 0
+
+
+def lgca_fusion(c: ml_collections.ConfigDict, num_stages: int = 1) -> None:
+  """LGCA with leaky gates (tau 0.1) on 1024-wide embeddings; one stage is
+  the LGCA paper's choice for RGB-flow heads, two for audio-visual CAAV."""
+  c.model.fusion.kind = "lgca"
+  c.model.fusion.embed_dim = 1024
+  c.model.fusion.num_stages = num_stages
+  c.model.fusion.gate = "leaky"
+  c.model.fusion.temperature = 0.1
+
+
+def set_training(c: ml_collections.ConfigDict, *, num_snippets: int,
+                 sampling: str, num_pairs: int, lr: float,
+                 weight_decay: float, batch_size: int, num_steps: int) -> None:
+  """Sets a published recipe's snippet sampling and optimizer in one call."""
+  c.data.num_snippets = num_snippets
+  c.data.snippet_sampling = sampling
+  c.data.num_pairs = num_pairs
+  c.train.lr = lr
+  c.train.weight_decay = weight_decay
+  c.train.batch_size = batch_size
+  c.train.num_steps = num_steps
+
+
+def caav_recipe(c: ml_collections.ConfigDict) -> None:
+  """CAAV's head and optimizer: Adam at 1e-4, batch 30 (CAAV §4.2)."""
+  c.model.head = caav_head()
+  c.train.lr = 1e-4
+  c.train.batch_size = 30
+
+
 def caav_head() -> ml_collections.ConfigDict:
   """CAAV's open-max head and loss weights (CAAV §4.2)."""
   h = ml_collections.ConfigDict()

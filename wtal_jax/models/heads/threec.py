@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import ml_collections
 from absl import logging
 
-from wtal_jax import ops
+from wtal_jax import config_lib, ops
 from wtal_jax.losses import threec as threec_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
@@ -64,6 +64,30 @@ def default_config() -> ml_collections.ConfigDict:
   # Multi-label videos join the center loss after 5000 iterations.
   h.loss_delay = ml_collections.ConfigDict({"center_multi": 5000})
   return h
+
+
+def apply_recipe(c: ml_collections.ConfigDict, *, activitynet: bool = False,
+                 after_lgca: bool = False) -> None:
+  """3C-Net's head, sampling and optimizer (public code).
+
+  Args:
+    c: The config to update.
+    activitynet: ActivityNet1.2 settings: 200-snippet crops, counting loss
+      x 0.1 and the depthwise temporal conv on the T-CAM.
+    after_lgca: LGCA replaces the second modality-specific FC and the
+      fusion's embedding (FC + ReLU, slope 0) is the first, so the head keeps
+      no FC of its own.
+  """
+  c.model.head = default_config()
+  c.model.head.num_fc = 0 if after_lgca else 2
+  if after_lgca:
+    c.model.fusion.negative_slope = 0.0
+  if activitynet:
+    c.model.head.temporal_conv = True
+    c.model.head.loss_weights.count = 0.1
+  config_lib.set_training(c, num_snippets=200 if activitynet else 750,
+                          sampling="random_crop", num_pairs=0, lr=1e-4,
+                          weight_decay=5e-4, batch_size=32, num_steps=50000)
 
 
 class _Stream(nn.Module):

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from wtal_jax import config_lib
 from wtal_jax.losses import um as um_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
@@ -50,13 +51,9 @@ def apply_thumos_recipe(c: ml_collections.ConfigDict) -> None:
   """UM's head, sampling and optimizer on THUMOS14 (public code), shared by
   every config that puts a fusion in front of UM."""
   c.model.head = default_config()
-  c.data.num_snippets = 750
-  c.data.snippet_sampling = "uniform"
-  c.data.num_pairs = 0
-  c.train.lr = 1e-4
-  c.train.weight_decay = 5e-4
-  c.train.batch_size = 16
-  c.train.num_steps = 10000
+  config_lib.set_training(c, num_snippets=750, sampling="uniform",
+                          num_pairs=0, lr=1e-4, weight_decay=5e-4,
+                          batch_size=16, num_steps=10000)
 
 
 class UMHead(nn.Module):
