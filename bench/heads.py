@@ -3,10 +3,10 @@ training budget, on the synthetic THUMOS-shaped data.
 
 For each head the recipe is the head's own config in ``configs/`` (the
 ``:synthetic`` variant of the THUMOS14 RGB + flow file whose fusion is
-``concat``, and the one whose fusion is ``lgca``); a head without such a file gets its
-module's ``default_config()`` on the other's recipe, with raw concatenated
-features (``concat``) or one-stage leaky LGCA (the LGCA paper's choice for
-RGB-flow heads). Both runs of a head then get the same budget (steps,
+``concat``, and the one whose fusion is ``lgca``); a head without such a file
+gets its module's ``default_config()`` on the other's recipe, with raw
+concatenated features (``concat``) or one-stage leaky LGCA (the LGCA paper's
+choice for RGB-flow heads). Both runs of a head then get the same budget (steps,
 snippets, batch) and are trained and evaluated with ``train_and_evaluate``.
 Writes a Markdown table of average mAP@[0.1:0.7] and the full metrics as JSON
 to ``bench/results/``.

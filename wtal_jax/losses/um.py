@@ -68,21 +68,20 @@ def magnitude_selection(features_BxTxF: jax.Array, cas_BxTxC: jax.Array,
   }
 
 
-_bce = ops.binary_cross_entropy
-
-
 def classification_loss(score_act_BxC, labels_BxC):
   """BCE of the action scores against ``y / sum(y)``, mean over classes."""
   target = labels_BxC / jnp.maximum(jnp.sum(labels_BxC, -1, keepdims=True),
                                     1e-8)
-  per_video = jnp.mean(_bce(score_act_BxC, target), axis=-1)
+  per_video = jnp.mean(ops.binary_cross_entropy(score_act_BxC, target),
+                       axis=-1)
   return jnp.sum(per_video), jnp.float32(per_video.shape[0])
 
 
 def background_entropy_loss(score_bkg_BxC):
   """BCE of the background scores against the uniform distribution."""
   c = score_bkg_BxC.shape[-1]
-  per_video = jnp.mean(_bce(score_bkg_BxC, jnp.full_like(score_bkg_BxC, 1 / c)),
+  uniform = jnp.full_like(score_bkg_BxC, 1 / c)
+  per_video = jnp.mean(ops.binary_cross_entropy(score_bkg_BxC, uniform),
                        axis=-1)
   return jnp.sum(per_video), jnp.float32(per_video.shape[0])
 
