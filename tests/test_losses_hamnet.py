@@ -40,8 +40,8 @@ def _ref_topk_ce(s, y, bg, divisor):
   return -np.sum(target * logp)
 
 
-def _ref_drops(a, gamma, side):
-  lo, hi = a.min(), a.max()
+def _ref_drops(a, gamma, side, from_min):
+  lo, hi = (a.min() if from_min else 0.0), a.max()
   th = lo + gamma * (hi - lo)
   keep = np.array([(x < th) if side == "high" else (x > th) for x in a], float)
   return keep * a, keep
@@ -57,12 +57,13 @@ def _softmax(x):
   return e / e.sum(-1, keepdims=True)
 
 
-def _ref_losses(cas, att, labels, mask, divisor, gamma, side, include_min):
+def _ref_losses(cas, att, labels, mask, divisor, gamma, side, include_min,
+                from_min):
   out = {k: 0.0 for k in ("bcl", "sal", "ssal", "hal", "sparsity", "guide")}
   for b in range(B):
     n = int(mask[b].sum())
     s, a, y = cas[b, :n], att[b, :n], labels[b]
-    semi, hard = _ref_drops(a, gamma, side)
+    semi, hard = _ref_drops(a, gamma, side, from_min)
     out["bcl"] += _ref_topk_ce(s, y, 1.0, divisor)
     out["sal"] += _ref_topk_ce(_ref_attend(s, a, False), y, 0.0, divisor)
     out["ssal"] += _ref_topk_ce(_ref_attend(s, semi, include_min), y, 0.0,
@@ -74,16 +75,18 @@ def _ref_losses(cas, att, labels, mask, divisor, gamma, side, include_min):
   return out
 
 
-@pytest.mark.parametrize("seed,divisor,gamma,side,include_min", [
-    (0, 10.0, 0.2, "high", True), (1, 3.0, 0.2, "high", True),
-    (2, 4.0, 0.5, "low", True), (3, 2.0, 0.3, "high", False)])
+@pytest.mark.parametrize("seed,divisor,gamma,side,include_min,from_min", [
+    (0, 10.0, 0.2, "high", True, False), (1, 3.0, 0.2, "high", True, True),
+    (2, 4.0, 0.5, "low", True, False), (3, 2.0, 0.3, "high", False, True)])
 def test_hamnet_losses_match_reference(seed, divisor, gamma, side,
-                                       include_min):
+                                       include_min, from_min):
   cas, att, labels, mask = _case(seed)
   got = hamnet.hamnet_losses(*_j(cas, att, labels, mask), topk_divisor=divisor,
                              drop_threshold=gamma, drop=side,
-                             drop_include_min=include_min)
-  ref = _ref_losses(cas, att, labels, mask, divisor, gamma, side, include_min)
+                             drop_include_min=include_min,
+                             drop_from_min=from_min)
+  ref = _ref_losses(cas, att, labels, mask, divisor, gamma, side, include_min,
+                    from_min)
   assert set(got) == set(ref)
   for name, (total, count) in got.items():
     assert float(count) == B
@@ -92,15 +95,25 @@ def test_hamnet_losses_match_reference(seed, divisor, gamma, side,
 
 
 def test_drops_remove_the_discriminative_snippets():
-  a = np.array([[0.1, 0.9, 0.15, 0.5, 0.05, 0.0]])
+  a = np.array([[0.1, 0.9, 0.17, 0.5, 0.05, 0.0]])
   mask = np.array([[True] * 5 + [False]])
+  # Default: gamma_v = 0.2 * 0.9 = 0.18, so snippets 0, 2 and 4 stay.
   semi, hard = hamnet.drop_attention(*_j(a, mask), drop_threshold=0.2)
-  # gamma_v = 0.05 + 0.2 * (0.9 - 0.05) = 0.22: snippets 0, 2 and 4 stay.
   np.testing.assert_array_equal(np.asarray(hard), [[1, 0, 1, 0, 1, 0]])
-  np.testing.assert_allclose(np.asarray(semi), [[0.1, 0, 0.15, 0, 0.05, 0]])
+  np.testing.assert_allclose(np.asarray(semi), [[0.1, 0, 0.17, 0, 0.05, 0]])
   _, hard_low = hamnet.drop_attention(*_j(a, mask), drop_threshold=0.2,
                                       drop="low")
   np.testing.assert_array_equal(np.asarray(hard_low), [[0, 1, 0, 1, 0, 0]])
+  # From the minimum: gamma_v = 0.05 + 0.2 * (0.9 - 0.05) = 0.22 keeps the
+  # same snippets; at gamma 0.15 the thresholds part: 0.135 against 0.1775.
+  _, hard_min = hamnet.drop_attention(*_j(a, mask), drop_threshold=0.2,
+                                      drop_from_min=True)
+  np.testing.assert_array_equal(np.asarray(hard_min), [[1, 0, 1, 0, 1, 0]])
+  _, hard_max = hamnet.drop_attention(*_j(a, mask), drop_threshold=0.15)
+  np.testing.assert_array_equal(np.asarray(hard_max), [[1, 0, 0, 0, 1, 0]])
+  _, hard_min = hamnet.drop_attention(*_j(a, mask), drop_threshold=0.15,
+                                      drop_from_min=True)
+  np.testing.assert_array_equal(np.asarray(hard_min), [[1, 0, 1, 0, 1, 0]])
 
 
 def test_drop_selection_carries_no_gradient():

@@ -14,8 +14,11 @@ videos)`` and honours the mask.
   semi-soft attention and HAL (Eq. 9) the hard attention, background label 0
   and 1 respectively.
 * Semi-soft and hard attentions drop snippets by thresholding the soft
-  attention at ``gamma_v = min_t a + drop_threshold (max_t a - min_t a)`` over
-  the video's real snippets. With ``drop="high"`` (the paper: "drop the more
+  attention at ``gamma_v = drop_threshold * max_t a`` over the video's real
+  snippets, as the public code's training loss does (its drop layer is called
+  there without ``include_min``). ``drop_from_min=True`` uses
+  ``gamma_v = min_t a + drop_threshold (max_t a - min_t a)`` instead, the
+  public code's ``adl_include_min`` variant. With ``drop="high"`` (the paper: "drop the more
   discriminative parts") snippets with ``a >= gamma_v`` are dropped:
   ``a_semi = a [a < gamma_v]`` and ``a_hard = [a < gamma_v]``.
   ``drop="low"`` keeps ``a > gamma_v`` instead, as the final public THUMOS14
@@ -83,9 +86,18 @@ def attend(cas_BxTxC1: jax.Array, att_BxT: jax.Array,
 
 
 def drop_attention(att_BxT: jax.Array, mask_BxT: jax.Array,
-                   drop_threshold: float = 0.2, drop: str = "high"
+                   drop_threshold: float = 0.2, drop: str = "high",
+                   drop_from_min: bool = False
                    ) -> tuple[jax.Array, jax.Array]:
   """Semi-soft and hard attentions (HAM-Net §"Semi-Soft / Hard Attention").
+
+  Args:
+    att_BxT: Soft attention in [0, 1].
+    mask_BxT: Real snippets.
+    drop_threshold: gamma.
+    drop: ``"high"`` drops ``a >= gamma_v``; ``"low"`` keeps ``a > gamma_v``.
+    drop_from_min: ``gamma_v = min + gamma (max - min)`` instead of
+      ``gamma max`` (both over the real snippets).
 
   Returns:
     ``(semi_soft_BxT, hard_BxT)``; both are 0 at padded snippets. The
@@ -95,7 +107,8 @@ def drop_attention(att_BxT: jax.Array, mask_BxT: jax.Array,
     raise ValueError(f"drop must be one of {DROP_SIDES}, got {drop!r}.")
   a = jax.lax.stop_gradient(att_BxT)
   hi = jnp.max(jnp.where(mask_BxT, a, -jnp.inf), -1, keepdims=True)
-  lo = jnp.min(jnp.where(mask_BxT, a, jnp.inf), -1, keepdims=True)
+  lo = (jnp.min(jnp.where(mask_BxT, a, jnp.inf), -1, keepdims=True)
+        if drop_from_min else 0.0)
   thresh = lo + drop_threshold * (hi - lo)
   keep = (a < thresh) if drop == "high" else (a > thresh)
   keep = (keep & mask_BxT).astype(att_BxT.dtype)
@@ -104,10 +117,12 @@ def drop_attention(att_BxT: jax.Array, mask_BxT: jax.Array,
 
 def hamnet_losses(cas_BxTxC1, att_BxT, labels_BxC, mask_BxT, *,
                   topk_divisor: float = 10.0, drop_threshold: float = 0.2,
-                  drop: str = "high", drop_include_min: bool = True
+                  drop: str = "high", drop_include_min: bool = True,
+                  drop_from_min: bool = False
                   ) -> dict[str, tuple[jax.Array, jax.Array]]:
   """All six HAM-Net terms: ``bcl, sal, ssal, hal, sparsity, guide``."""
-  semi, hard = drop_attention(att_BxT, mask_BxT, drop_threshold, drop)
+  semi, hard = drop_attention(att_BxT, mask_BxT, drop_threshold, drop,
+                              drop_from_min)
   mil = lambda s, bg: topk_mil_loss(s, labels_BxC, mask_BxT, topk_divisor, bg)
   return {
       "bcl": mil(cas_BxTxC1, 1.0),

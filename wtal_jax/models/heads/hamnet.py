@@ -45,6 +45,9 @@ def default_config() -> ml_collections.ConfigDict:
   h.drop_threshold = 0.2  # gamma.
   h.drop = "high"
   h.drop_include_min = True
+  # False: gamma_v = gamma * max(a), the public code's training loss; True:
+  # min(a) + gamma * (max(a) - min(a)).
+  h.drop_from_min = False
   # lambda_0 .. lambda_3, alpha, beta.
   h.loss_weights = ml_collections.ConfigDict({
       "bcl": 0.8, "sal": 0.8, "ssal": 0.2, "hal": 0.2,
@@ -106,7 +109,8 @@ def hamnet_loss(outputs, batch, cfg):
       topk_divisor=cfg.get("topk_divisor", d.topk_divisor),
       drop_threshold=cfg.get("drop_threshold", d.drop_threshold),
       drop=cfg.get("drop", d.drop),
-      drop_include_min=cfg.get("drop_include_min", d.drop_include_min))
+      drop_include_min=cfg.get("drop_include_min", d.drop_include_min),
+      drop_from_min=cfg.get("drop_from_min", d.drop_from_min))
 
 
 def hamnet_predict(outputs, mask_BxT, cfg) -> Localization:
