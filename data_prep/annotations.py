@@ -152,6 +152,24 @@ def read_wtalc(ann_dir: str, subset_to_split: Mapping[str, str]
                      num_rows=len(names))
 
 
+def read_video_names(path: str) -> list[str]:
+  """Video names, one per row of a W-TALC features file, in row order.
+
+  Args:
+    path: A ``videoname.npy`` array, an annotation folder holding one, or a
+      text file with one name per line.
+  """
+  if os.path.isdir(path):
+    path = os.path.join(path, "videoname.npy")
+  require_file(path, "the video names must be a W-TALC videoname.npy (or "
+               "its annotation folder) or a text file with one name per "
+               "line, in the row order of the features file.")
+  if path.endswith(".npy"):
+    return [_text(v) for v in np.load(path, allow_pickle=True).reshape(-1)]
+  with open(path, encoding="utf-8") as f:
+    return [line.strip() for line in f if line.strip()]
+
+
 def read_split_file(path: str) -> list[str]:
   require_file(path, "the per-video layout needs split_train.txt and "
                "split_test.txt next to gt.json.")

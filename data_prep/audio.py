@@ -109,10 +109,33 @@ def load_aligned(spec: AudioSpec, split: str, video: str, num_snippets: int,
   if not os.path.exists(path):
     raise validation.BadVideoError(
         split, video, "audio", f"no audio features at {path}.",
-        "add the file, point --audio_dir at the right folder, or build with "
+        "add the file, point --audio_dir at the right folder, or run with "
         "--on_bad_video=skip.")
-  audio = validation.check_feature_array(
-      split, video, "audio", np.load(path, mmap_mode="r"), spec.dim, path)
+  return align_checked(spec, split, video, np.load(path, mmap_mode="r"),
+                       num_snippets, seconds_per_snippet, path)
+
+
+def align_checked(spec: AudioSpec, split: str, video: str,
+                  audio_TaxD: np.ndarray, num_snippets: int,
+                  seconds_per_snippet: float,
+                  source: str = "") -> AlignedAudio:
+  """Checks one video's audio features and aligns them (see module doc).
+
+  Args:
+    spec: Hop, width and length tolerance (``spec.directory`` is not used).
+    split: Split name (for messages).
+    video: Video name.
+    audio_TaxD: The audio features at their own hop.
+    num_snippets: Visual snippets T.
+    seconds_per_snippet: Seconds per visual snippet.
+    source: Where the array came from (for messages).
+
+  Raises:
+    BadVideoError: Wrong width, NaN/inf values, empty or all zeros, or a
+      length that disagrees with the video's by more than the tolerance.
+  """
+  audio = validation.check_feature_array(split, video, "audio", audio_TaxD,
+                                         spec.dim, source)
   audio_s = audio.shape[0] * spec.hop_s
   visual_s = num_snippets * seconds_per_snippet
   gap_s = audio_s - visual_s

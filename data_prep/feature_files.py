@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -119,10 +119,13 @@ class PerVideoFeatures:
     root: The ``features`` folder.
     stream_dim: Width D of each stream.
     modalities: Sub-folders to read.
+    widths: Width of each modality, when they differ (default: every
+      modality ``stream_dim`` wide).
   """
 
   def __init__(self, root: str, stream_dim: int = 1024,
-               modalities: Sequence[str] = MODALITIES):
+               modalities: Sequence[str] = MODALITIES,
+               widths: Mapping[str, int] | None = None):
     if not os.path.isdir(root):
       raise DataError(
           f"{root} is not a folder: --features must name the per-video "
@@ -130,6 +133,8 @@ class PerVideoFeatures:
     self.root = root
     self.stream_dim = int(stream_dim)
     self.modalities = tuple(modalities)
+    self.widths = {m: int((widths or {}).get(m, stream_dim))
+                   for m in self.modalities}
 
   def path(self, split: str, modality: str, video: str) -> str:
     return os.path.join(self.root, split, modality, f"{video}.npy")
@@ -157,7 +162,7 @@ class PerVideoFeatures:
       path = self.path(split, m, video)
       if not os.path.exists(path):
         raise BadVideoError(split, video, m, f"no feature file {path}.",
-                            "add the file, or build with --on_bad_video=skip "
+                            "add the file, or run with --on_bad_video=skip "
                             "to leave the video out.")
       try:
         arr = np.load(path, mmap_mode="r")
@@ -166,11 +171,5 @@ class PerVideoFeatures:
                             f"cannot read {path} as a numeric array ({e}).") \
             from e
       out[m] = validation.check_feature_array(split, video, m, arr,
-                                              self.stream_dim, path)
-    lengths = {m: a.shape[0] for m, a in out.items()}
-    shortest = min(lengths.values())
-    if max(lengths.values()) - shortest > 1:
-      raise BadVideoError(split, video, "+".join(self.modalities),
-                          f"modalities have different lengths {lengths}.",
-                          "re-extract them on the same snippet grid.")
-    return {m: a[:shortest] for m, a in out.items()}
+                                              self.widths[m], path)
+    return validation.trim_to_common_length(split, video, out)

@@ -43,11 +43,13 @@ class BadVideoError(DataError):
     field: What is wrong (``rgb``, ``flow``, ``audio``, ``segments``,
       ``labels``, a file path, ...).
     problem: What was found.
+    fix: How to fix it ("" when the problem says it all).
   """
 
   def __init__(self, split: str, video: str, field: str, problem: str,
                fix: str = ""):
     self.split, self.video, self.field, self.problem = split, video, field, problem
+    self.fix = fix
     message = f"{split}/{video}, field {field!r}: {problem}"
     if fix:
       message += f" Fix: {fix}"
@@ -114,8 +116,8 @@ def check_feature_array(split: str, video: str, field: str,
   if arr.shape[0] == 0:
     raise BadVideoError(split, video, field,
                         f"no snippets (empty or all-zero video){where}.",
-                        "re-extract the features of this video, or build "
-                        "with --on_bad_video=skip to leave it out.")
+                        "re-extract the features of this video, or run with "
+                        "--on_bad_video=skip to leave it out.")
   if not np.issubdtype(arr.dtype, np.floating):
     raise BadVideoError(split, video, field,
                         f"dtype {arr.dtype}, expected floating point{where}.")
@@ -126,14 +128,47 @@ def check_feature_array(split: str, video: str, field: str,
                         f"{int((~finite).sum())} NaN/inf values in "
                         f"{bad_rows.size} snippets (first at snippet "
                         f"{int(bad_rows[0])}){where}.",
-                        "re-extract the features of this video, or build "
-                        "with --on_bad_video=skip to leave it out.")
+                        "re-extract the features of this video, or run with "
+                        "--on_bad_video=skip to leave it out.")
   if not arr.any():
     raise BadVideoError(split, video, field,
                         f"all {arr.shape[0]} snippets are zeros{where}.",
-                        "re-extract the features of this video, or build "
-                        "with --on_bad_video=skip to leave it out.")
+                        "re-extract the features of this video, or run with "
+                        "--on_bad_video=skip to leave it out.")
   return arr
+
+
+# Streams extracted separately (RGB and flow, say) can disagree by one
+# snippet at the end of a video; a larger disagreement means they were not
+# extracted on the same snippet grid.
+MAX_LENGTH_DIFFERENCE = 1
+
+
+def trim_to_common_length(split: str, video: str,
+                          feats: Mapping[str, np.ndarray]
+                          ) -> dict[str, np.ndarray]:
+  """Cuts checked modalities of one video to their shortest length.
+
+  Args:
+    split: Split name (for the message).
+    video: Video name.
+    feats: ``{modality: (T_m, D_m)}`` arrays that passed
+      :func:`check_feature_array`.
+
+  Returns:
+    The arrays cut to the shortest ``T`` (views).
+
+  Raises:
+    BadVideoError: If the lengths differ by more than
+      :data:`MAX_LENGTH_DIFFERENCE` snippets.
+  """
+  lengths = {m: int(a.shape[0]) for m, a in feats.items()}
+  shortest = min(lengths.values())
+  if max(lengths.values()) - shortest > MAX_LENGTH_DIFFERENCE:
+    raise BadVideoError(split, video, "+".join(feats),
+                        f"modalities have different lengths {lengths}.",
+                        "re-extract them on the same snippet grid.")
+  return {m: a[:shortest] for m, a in feats.items()}
 
 
 @dataclasses.dataclass(frozen=True)
