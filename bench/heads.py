@@ -105,10 +105,7 @@ def config_for(head: str, fusion: str, found) -> tuple[str, object]:
   if fusion == "concat":
     config.model.fusion.embed_dim = 0
   elif fusion == "lgca":
-    config.model.fusion.embed_dim = 1024
-    config.model.fusion.num_stages = 1
-    config.model.fusion.gate = "leaky"
-    config.model.fusion.temperature = 0.1
+    config_lib.lgca_fusion(config, num_stages=1)
   return f"{source} with fusion {fusion}", config
 
 

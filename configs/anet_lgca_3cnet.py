@@ -12,8 +12,8 @@ from wtal_jax.models.heads import threec
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  config_lib.lgca_fusion(c, num_stages=1)
   threec.apply_recipe(c, activitynet=True, after_lgca=True)
+  config_lib.lgca_fusion(c, num_stages=1)
   if not variant:
     c.eval.tious = config_lib.ANET_TIOUS
   return config_lib.apply_variant(c, variant, real_name="activitynet12",

@@ -11,8 +11,8 @@ from wtal_jax import config_lib
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  config_lib.lgca_fusion(c, num_stages=2)
   config_lib.caav_recipe(c)
+  config_lib.lgca_fusion(c, num_stages=2)
   if not variant:
     c.eval.tious = config_lib.ANET_TIOUS
   return config_lib.apply_variant(c, variant, real_name="activitynet12",

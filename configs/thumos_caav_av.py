@@ -19,7 +19,7 @@ from wtal_jax import config_lib
 def get_config(variant: str = ""):
   c = config_lib.base_config()
   c.data.modalities = ("rgb+flow", "audio")
-  config_lib.lgca_fusion(c, num_stages=2)
   config_lib.caav_recipe(c)
+  config_lib.lgca_fusion(c, num_stages=2)
   return config_lib.apply_variant(c, variant, real_name="thumos14",
                                   real_builder_config="wtalc_audio")

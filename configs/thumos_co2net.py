@@ -5,10 +5,12 @@ Reproduces: CO2-Net (Hong et al., ACM MM 2021), Table 1, "CO2-Net":
 THUMOS14 average mAP@0.1:0.7 = 44.6 (0.1:0.5 = 54.4, 0.1:0.9 = 35.7;
 mAP@0.5 = 38.3).
 
-Recipe (public ``run.sh``, ``options.py``): 500 snippets, batch 10 with 3
-same-class pairs, Adam 5e-5 with weight decay 1e-3, 5000 iterations, k = T // 7;
-loss weights 1 (both MILs, CASL, mutual), 0.8 (opposite, norm); test-time
-post-processing is the ``co2net`` recipe (``evaluation/recipes.py``).
+Recipe (public ``run.sh``, ``options.py``; ``co2net.apply_thumos_recipe``):
+500 snippets, every sequence filled (short videos stretched), batch 10 with 3
+same-class pairs, Adam 5e-5 with weight decay 1e-3, 5000 iterations,
+k = T // 7; loss weights 1 (both MILs, CASL, mutual), 0.8 (opposite, norm);
+Kaiming-uniform initialisation; test-time post-processing is the ``co2net``
+recipe (``evaluation/recipes.py``).
 """
 
 from wtal_jax import config_lib
@@ -22,10 +24,7 @@ def get_config(variant: str = ""):
   c.model.fusion.ccm_kernel_size = 3
   c.model.fusion.ccm_negative_slope = 0.2
   c.model.fusion.ccm_dropout = 0.5
-  c.model.head = co2net.default_config()
-  config_lib.set_training(c, num_snippets=500, sampling="uniform",
-                          num_pairs=3, lr=5e-5, weight_decay=1e-3,
-                          batch_size=10, num_steps=5000)
+  co2net.apply_thumos_recipe(c)
   c.train.eval_every = 200
   c.train.checkpoint_every = 200
   # CO2-Net's public test code drops predictions that overlap a THUMOS14

@@ -14,6 +14,6 @@ from wtal_jax.models.heads import threec
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  config_lib.lgca_fusion(c, num_stages=1)
   threec.apply_recipe(c, after_lgca=True)
+  config_lib.lgca_fusion(c, num_stages=1)
   return config_lib.apply_variant(c, variant)

@@ -13,8 +13,8 @@ from wtal_jax.models.heads import um
 
 def get_config(variant: str = ""):
   c = config_lib.base_config()
-  config_lib.lgca_fusion(c, num_stages=1)
   um.apply_thumos_recipe(c)
+  config_lib.lgca_fusion(c, num_stages=1)
   c = config_lib.apply_variant(c, variant)
   if variant == "smoke":
     c.model.head.hidden_dim = 16

@@ -11,7 +11,7 @@ import pytest
 
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import CrossAttentionStage
-from wtal_jax.models.fusion.gates import Gate
+from wtal_jax.models.fusion.gates import Gate, prior_bias
 from wtal_jax.models.fusion.lgca import GATE_PATHS, gate_module_name
 
 B, T, DM, DN, E = 3, 10, 6, 5, 8
@@ -220,3 +220,44 @@ def test_frozen_cross_attention_has_no_trainable_w():
                           train=False)
   assert "W" not in variables["params"].get("stage1", {})
   assert variables["frozen"]["stage1"]["W"].shape == (E, E)
+
+
+@pytest.mark.parametrize("kind,num_paths,prior", [
+    ("leaky", 2, 0.95), ("leaky", 3, 0.9), ("soft", 2, 0.8), ("soft", 3, 0.95)])
+def test_gate_prior_starts_every_snippet_on_the_first_path(kind, num_paths,
+                                                          prior):
+  rng = np.random.default_rng(2)
+  x = jnp.asarray(rng.normal(size=(2, 30, 16)) * 5, jnp.float32)
+  gate = Gate(num_paths, kind, 0.1, prior)
+  v = gate.init({"params": jax.random.PRNGKey(0)}, x, train=False)
+  probs = np.asarray(gate.apply(v, x, train=False))
+  rest = (1 - prior) / (num_paths - 1)
+  np.testing.assert_allclose(probs, np.broadcast_to(
+      [prior] + [rest] * (num_paths - 1), probs.shape), rtol=1e-5)
+  # The weights are trained from there: the gate still sees its input.
+  grad = jax.grad(lambda p: gate.apply({"params": p}, x, train=True)[..., 1]
+                  .sum())(v["params"])
+  assert float(jnp.abs(grad["fc"]["kernel"]).max()) > 0
+
+
+def test_lgca_gate_prior_biases_skip_gates_only_and_starts_near_baseline():
+  module = _fusion("lgca", gate_prior=0.95)
+  xs, mask = _inputs()
+  variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
+                          train=False)
+  _, state = module.apply(variables, xs, mask, train=False,
+                          mutable=["intermediates"])
+  sown = state["intermediates"]
+  for m in range(2):
+    skip1 = np.asarray(sown[gate_module_name("skip1", m)]["probs"][0])
+    np.testing.assert_allclose(skip1[..., 0], 0.95, rtol=1e-5)
+    skip2 = np.asarray(sown[gate_module_name("skip2", m)]["probs"][0])
+    np.testing.assert_allclose(skip2[..., 0], 0.95, rtol=1e-5)
+    stage = np.asarray(sown[gate_module_name("stage", m)]["probs"][0])
+    assert not np.allclose(stage[..., 0], 0.95)  # Xavier-initialised.
+
+
+@pytest.mark.parametrize("prior", [1.0, -0.5, 1.5])
+def test_gate_prior_outside_the_open_interval_is_refused(prior):
+  with pytest.raises(ValueError, match="prior"):
+    prior_bias(2, prior, 0.1)

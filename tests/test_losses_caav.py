@@ -3,6 +3,7 @@ written from the papers' formulas, plus masking invariance."""
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -73,19 +74,50 @@ def test_masked_temporal_smooth_matches_reference_and_keeps_constants():
   np.testing.assert_allclose(np.where(mask, const[..., 0], 0.3), 0.3, rtol=1e-6)
 
 
+@pytest.mark.parametrize("background", [True, False])
 @pytest.mark.parametrize("seed", range(3))
-def test_mil_loss_matches_reference(seed):
+def test_mil_loss_matches_reference(seed, background):
   p, _, labels, mask, _ = _case(seed)
-  total, count = caav.mil_loss(*_j(p, labels, mask))
+  total, count = caav.mil_loss(*_j(p, labels, mask), background=background)
   ref = 0.0
   for b, n in enumerate(LENGTHS):
     k = math.ceil(n / 8)
-    s = np.sort(p[b, :n, 1:], axis=0)[::-1][:k].mean(0)
+    first = 0 if background else 1
+    s = np.sort(p[b, :n, first:], axis=0)[::-1][:k].mean(0)
     q = s / s.sum()
-    y = labels[b] / labels[b].sum()
-    ref += -(y * np.log(q + 1e-8)).sum()
+    y = np.concatenate([[1.0], labels[b]]) if background else labels[b]
+    ref += -(y / y.sum() * np.log(q + 1e-8)).sum()
   assert float(count) == B
   np.testing.assert_allclose(float(total), ref, rtol=1e-5)
+
+
+def _openmax(mu, p_ac):
+  return jnp.concatenate([1.0 - mu[..., None], mu[..., None] * p_ac], -1)
+
+
+def test_mil_with_background_gives_mu_a_gradient_by_hand():
+  """One video, two snippets, two classes, label [1, 0], k = 1.
+
+  p_ac = [1, 0] on both snippets, so the open-max scores are
+  [1 - mu_t, mu_t, 0]; top-1 gives s = [1 - min mu, max mu, 0]. With
+  mu = (0.2, 0.6): s = [0.8, 0.6, 0], q = s / 1.4, target [1/2, 1/2, 0] and
+  L = -(log(0.8/1.4) + log(0.6/1.4)) / 2. Only the background score depends
+  on mu_1 (dL/dmu_1 = 1/(2*0.8) - 1/1.4) and only the action score on mu_2
+  (dL/dmu_2 = -1/(2*0.6) + 1/1.4).
+  """
+  p_ac = jnp.asarray([[[1.0, 0.0], [1.0, 0.0]]])
+  labels, mask = jnp.asarray([[1.0, 0.0]]), jnp.ones((1, 2), bool)
+  mu = jnp.asarray([[0.2, 0.6]])
+  loss = lambda mu, bg: caav.mil_loss(_openmax(mu, p_ac), labels, mask,
+                                      topk_divisor=8.0, background=bg)[0]
+  expected = -(math.log(0.8 / 1.4) + math.log(0.6 / 1.4)) / 2
+  np.testing.assert_allclose(float(loss(mu, True)), expected, rtol=1e-5)
+  grad = jax.grad(loss)(mu, True)
+  np.testing.assert_allclose(
+      np.asarray(grad[0]), [1 / 1.6 - 1 / 1.4, -1 / 1.2 + 1 / 1.4], rtol=1e-4)
+  # The ablation normalises over the actions only: mu cancels out.
+  np.testing.assert_allclose(np.asarray(jax.grad(loss)(mu, False)), 0.0,
+                             atol=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(3))

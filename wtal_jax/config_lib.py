@@ -49,6 +49,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.fusion.temperature = 0.1
   c.model.fusion.skip_gates = True
   c.model.fusion.stage_gate = True
+  # Skip gates start on their unattended path (see models/fusion/gates.py).
+  c.model.fusion.gate_prior = 0.95
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = caav_head()
@@ -78,10 +80,19 @@ def raw_concat(c: ml_collections.ConfigDict) -> None:
 
 
 def lgca_fusion(c: ml_collections.ConfigDict, num_stages: int = 1) -> None:
-  """LGCA with leaky gates (tau 0.1) on 1024-wide embeddings; one stage is
-  the LGCA paper's choice for RGB-flow heads, two for audio-visual CAAV."""
+  """LGCA with leaky gates (tau 0.1) in front of the config's head.
+
+  One stage is the LGCA paper's choice for RGB-flow heads, two for
+  audio-visual CAAV. Call it after the head is set: where LGCA sits follows
+  from the head (its ``HeadSpec.fusion_embed_dim``). It cross-attends the
+  head's raw input streams, except in front of CAAV (audio and visual are
+  embedded to a common 1024) and 3C-Net (the embedding is 3C-Net's first
+  modality-specific FC).
+  """
+  # Imported here: the heads' modules import this one for their recipes.
+  from wtal_jax.models.heads import HEADS  # pylint: disable=g-import-not-at-top
   c.model.fusion.kind = "lgca"
-  c.model.fusion.embed_dim = 1024
+  c.model.fusion.embed_dim = HEADS.get(c.model.head.kind).fusion_embed_dim
   c.model.fusion.num_stages = num_stages
   c.model.fusion.gate = "leaky"
   c.model.fusion.temperature = 0.1
@@ -114,6 +125,9 @@ def caav_head() -> ml_collections.ConfigDict:
   h.classifier = "openmax"
   h.dropout = 0.7
   h.topk_divisor = 8.0
+  # MIL over the C + 1 open-max classes, background included (False: the
+  # action classes only, kept for ablation; see losses/caav.py).
+  h.mil_background = True
   h.cont_window = 5
   h.cont_sigma = 1.0
   h.pseudo_window = 5

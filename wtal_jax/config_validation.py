@@ -93,6 +93,11 @@ def validate(config) -> None:
              f"must be one of {GATE_KINDS}, got {fusion.get('gate')!r}.")
     _require(fusion.get("temperature", 0.1) > 0, "model.fusion.temperature",
              f"must be positive, got {fusion.get('temperature')}.")
+    _require(0.0 <= fusion.get("gate_prior", 0.0) < 1.0,
+             "model.fusion.gate_prior",
+             "is the initial probability of each skip gate's unattended path:"
+             f" use a value in (0, 1), or 0 for none; got "
+             f"{fusion.get('gate_prior')}.")
   _require(_is_int(fusion.get("embed_dim", 0)) and fusion.get("embed_dim", 0) >= 0,
            "model.fusion.embed_dim",
            f"must be an integer >= 0 (0 = no embedding), got "

@@ -28,11 +28,32 @@ def mil_video_scores(p_BxTxC1: jax.Array, mask_BxT: jax.Array,
   return s_BxC / jnp.maximum(jnp.sum(s_BxC, axis=-1, keepdims=True), _EPS)
 
 
-def mil_loss(p_BxTxC1, labels_BxC, mask_BxT, topk_divisor=8.0):
-  """Cross-entropy of normalised video scores against ``y / sum(y)``."""
-  q_BxC = mil_video_scores(p_BxTxC1, mask_BxT, topk_divisor)
-  target = labels_BxC / jnp.maximum(jnp.sum(labels_BxC, -1, keepdims=True), 1.0)
-  per_video = -jnp.sum(target * jnp.log(q_BxC + _EPS), axis=-1)
+def mil_loss(p_BxTxC1, labels_BxC, mask_BxT, topk_divisor=8.0,
+             background: bool = True):
+  """Multiple-instance loss on the open-max scores.
+
+  With ``background`` (the default), every open-max class, the background at
+  index 0 included, gets a top-k video score; the C + 1 scores are normalised
+  to sum to one and compared by cross-entropy with ``[1, y] / (1 + sum y)``:
+  every untrimmed video contains background, and the open-max treats it as a
+  class. This ties the foreground reliability ``mu`` to the labels: the
+  action scores are ``mu * p_ac``, so a ``mu`` that collapses to 0 costs MIL.
+
+  Without it (the ablation), the C action scores alone are normalised and
+  compared with ``y / sum y``; the ratio leaves the scale of ``mu`` free, and
+  the other terms (L_pseu's background pseudo-labels, L_cont) then pull it
+  to 0 on every snippet.
+  """
+  if background:
+    k_B = ops.topk_count(ops.num_valid(mask_BxT), topk_divisor)
+    s_BxC1 = ops.masked_topk_mean(p_BxTxC1, mask_BxT, k_B)
+    q = s_BxC1 / jnp.maximum(jnp.sum(s_BxC1, -1, keepdims=True), _EPS)
+    y = jnp.concatenate([jnp.ones_like(labels_BxC[:, :1]), labels_BxC], -1)
+  else:
+    q = mil_video_scores(p_BxTxC1, mask_BxT, topk_divisor)
+    y = labels_BxC
+  target = y / jnp.maximum(jnp.sum(y, -1, keepdims=True), 1.0)
+  per_video = -jnp.sum(target * jnp.log(q + _EPS), axis=-1)
   return jnp.sum(per_video), jnp.float32(per_video.shape[0])
 
 

@@ -25,6 +25,7 @@ from wtal_jax.evaluation import runner, snippet_eval
 from wtal_jax.evaluation.json_io import (write_ground_truth_json,
                                          write_predictions_json)
 from wtal_jax.evaluation.recipes import recipe_for_head
+from wtal_jax.inference import metadata as inference_metadata
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
 from wtal_jax.training import distributed, parallel, preemption, run_files, steps
@@ -85,10 +86,11 @@ class Experiment:
     self.groups = pipeline.parse_modalities(config.data.modalities)
     self.input_dims = pipeline.group_dims(self.groups, self.meta.modality_dims)
     self.stats = None
-    if config.data.get("normalize", "none") == "standardize":
+    mode = config.data.get("normalize", "none")
+    if mode != "none":
       modalities = sorted({m for g in self.groups for m in g})
       self.stats = normalization.compute_stats(
-          self.dataset.split(config.data.train_split), modalities)
+          self.dataset.split(config.data.train_split), modalities, mode)
     self.model = build_model(config.model, self.meta.num_classes)
     self.head_spec = HEADS.get(config.model.head.kind)
     self.tx = make_optimizer(config.train)
@@ -141,6 +143,9 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   if jax.process_index() == 0:
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
       f.write(config.to_json_best_effort(indent=2))
+    # What wtal_jax.Localizer needs to run the model without the dataset.
+    inference_metadata.write(workdir, inference_metadata.from_experiment(
+        exp, *recipe_of(config)))
   train_split = exp.dataset.split(config.data.train_split)
   tcfg = config.train
 

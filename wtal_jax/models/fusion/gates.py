@@ -6,15 +6,35 @@ almost one-hot, yet the unselected paths still leak through with a small weight,
 which LGCA shows acts as a regulariser. The gate probabilities are sown into the
 ``intermediates`` collection under the key ``probs`` so that analysis code can
 read them functionally.
+
+How a gate starts matters. With Xavier weights on raw or attended features
+the logits divided by 0.1 are large, so at initialisation each video is sent
+down an arbitrary path, often the attended one, which is close to the video's
+mean feature while attention is still uniform and so erases the timing the
+head needs. A gate with a ``prior`` therefore starts as its baseline, as a
+highway network's carry gate does: zero weights and a bias that gives the
+first path probability ``prior`` on every snippet. The weights are trained from
+there, so the gate moves away from the baseline only where the loss asks it to.
 """
 
 from __future__ import annotations
+
+import math
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 GATE_KINDS = ("leaky", "soft", "hard", "none")
+
+
+def prior_bias(num_paths: int, prior: float, temperature: float) -> jax.Array:
+  """Logit bias under which ``softmax(bias / temperature)`` gives the first
+  path probability ``prior`` and the others equal shares of the rest."""
+  if not 0.0 < prior < 1.0:
+    raise ValueError(f"A gate prior must lie in (0, 1), got {prior}.")
+  first = temperature * math.log(prior * (num_paths - 1) / (1.0 - prior))
+  return jnp.zeros((num_paths,)).at[0].set(first)
 
 
 def straight_through_gumbel(logits: jax.Array, key: jax.Array,
@@ -37,17 +57,30 @@ class Gate(nn.Module):
       ``hard`` (straight-through Gumbel-softmax when training, argmax at
       evaluation; uses the ``gumbel`` RNG stream).
     temperature: Softmax temperature of the leaky gate.
+    prior: Initial probability of the first path (0: Xavier weights and zero
+      bias, as the rest of the model). See the module docstring.
   """
 
   num_paths: int
   kind: str = "leaky"
   temperature: float = 0.1
+  prior: float = 0.0
+
+  def _effective_temperature(self) -> float:
+    return self.temperature if self.kind == "leaky" else 1.0
 
   @nn.compact
   def __call__(self, x_BxTxD: jax.Array, *, train: bool) -> jax.Array:
     """Returns path weights ``(B, T, num_paths)`` that sum to one."""
-    logits = nn.Dense(self.num_paths, kernel_init=nn.initializers.xavier_uniform(),
-                      name="fc")(x_BxTxD)
+    if self.prior:
+      bias = prior_bias(self.num_paths, self.prior,
+                        self._effective_temperature())
+      dense = nn.Dense(self.num_paths, kernel_init=nn.initializers.zeros,
+                       bias_init=lambda _, shape, dtype=jnp.float32: bias.astype(dtype), name="fc")
+    else:
+      dense = nn.Dense(self.num_paths,
+                       kernel_init=nn.initializers.xavier_uniform(), name="fc")
+    logits = dense(x_BxTxD)
     if self.kind == "leaky":
       probs = jax.nn.softmax(logits / self.temperature, axis=-1)
     elif self.kind == "soft":

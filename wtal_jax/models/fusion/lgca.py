@@ -48,16 +48,22 @@ class LeakyGatedCrossAttention(nn.Module):
 
   Attributes:
     embed_dim: Stage-0 embedding width (0: cross-attend the raw features).
-      The THUMOS14 configs embed to 1024 per modality in front of every
-      head: LGCA §4.2 adds the fusion "on top of the earlier layers" of the
-      RGB-flow baselines, and for 3C-Net the embedding is the first
-      modality-specific FC that LGCA follows.
+      Which heads get one is decided in one place,
+      ``config_lib.lgca_fusion`` from the head's ``HeadSpec.fusion_embed_dim``:
+      CAAV (audio and visual must reach a common width) and 3C-Net (the
+      embedding is its own first modality-specific FC); the other heads read
+      the raw streams, as the paper adds LGCA before the head.
     num_stages: 1 or 2.
     gate: ``leaky``, ``soft``, ``hard`` or ``none``.
     temperature: Leaky-gate softmax temperature (0.1 in the paper).
     skip_gates: Use the skip-connection gates.
     stage_gate: Use the stage gate (two stages only).
     negative_slope: LeakyReLU slope of the embedding.
+    gate_prior: Initial probability of each skip gate's first path, the one
+      that keeps the unattended features (``X``; ``X + X_att(1) + X~(2)`` at
+      stage 2), so that LGCA starts as its baseline (see ``gates.py``);
+      0 gives Xavier-initialised gates. The stage gate is not biased: both of
+      its paths keep ``X``.
   """
 
   embed_dim: int = 1024
@@ -67,6 +73,7 @@ class LeakyGatedCrossAttention(nn.Module):
   skip_gates: bool = True
   stage_gate: bool = True
   negative_slope: float = 0.01
+  gate_prior: float = 0.0
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -75,10 +82,12 @@ class LeakyGatedCrossAttention(nn.Module):
                temperature=cfg.get("temperature", 0.1),
                skip_gates=cfg.get("skip_gates", True),
                stage_gate=cfg.get("stage_gate", True),
-               negative_slope=cfg.get("negative_slope", 0.01))
+               negative_slope=cfg.get("negative_slope", 0.01),
+               gate_prior=cfg.get("gate_prior", 0.0))
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, train):
-    return Gate(num_paths, self.gate, self.temperature,
+    prior = self.gate_prior if which.startswith("skip") else 0.0
+    return Gate(num_paths, self.gate, self.temperature, prior,
                 name=gate_module_name(which, m))(x_tilde, train=train)
 
   @nn.compact

@@ -10,7 +10,9 @@ A head is registered as a :class:`HeadSpec`, which bundles
   ``batch`` axis before dividing. ``cfg.loss_weights[term]`` weights each term;
 * ``predict_fn(outputs, mask_BxT, cfg) -> Localization``: the test-time
   scores that post-processing turns into segments;
-* ``default_postprocess``: the head's published post-processing recipe.
+* ``default_postprocess``: the head's published post-processing recipe;
+* ``fusion_embed_dim``: the stage-0 embedding a cross-attention fusion puts in
+  front of this head (0: it attends the head's own raw input streams).
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class HeadSpec:
   loss_fn: Callable[[Mapping[str, jax.Array], Mapping[str, Any], Any], LossTerms]
   predict_fn: Callable[[Mapping[str, jax.Array], jax.Array, Any], Localization]
   default_postprocess: str
+  # LGCA goes "before the localization head" (LGCA §4), on the streams the
+  # head reads. Only heads whose own first layer is a per-modality embedding
+  # (CAAV's f_u/f_v, 3C-Net's first FC) get one in front of the fusion.
+  fusion_embed_dim: int = 0
 
 
 HEADS: Registry[HeadSpec] = Registry("head")

@@ -66,7 +66,9 @@ def caav_loss(outputs, batch, cfg):
   p, fg, mask = outputs["probs_BxTxC1"], outputs["fg_BxT"], batch["mask"]
   labels = batch["labels"]
   terms = {
-      "mil": caav_losses.mil_loss(p, labels, mask, cfg.get("topk_divisor", 8.0)),
+      "mil": caav_losses.mil_loss(p, labels, mask,
+                                  cfg.get("topk_divisor", 8.0),
+                                  cfg.get("mil_background", True)),
       "pseu": caav_losses.pseudo_localization_loss(
           p, mask, cfg.get("pseudo_window", 5), cfg.get("pseudo_threshold", 0.5)),
   }
@@ -93,4 +95,4 @@ def caav_predict(outputs, mask_BxT, cfg) -> Localization:
 
 HEADS.register("caav")(HeadSpec(
     module=CAAVHead, loss_fn=caav_loss, predict_fn=caav_predict,
-    default_postprocess="wtalc"))
+    default_postprocess="wtalc", fusion_embed_dim=1024))

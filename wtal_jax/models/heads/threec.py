@@ -217,4 +217,4 @@ def threec_predict(outputs, mask_BxT, cfg) -> Localization:
 
 HEADS.register("threec")(HeadSpec(
     module=ThreeCHead, loss_fn=threec_loss, predict_fn=threec_predict,
-    default_postprocess="wtalc"))
+    default_postprocess="wtalc", fusion_embed_dim=1024))
