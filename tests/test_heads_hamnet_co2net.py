@@ -61,3 +61,48 @@ def test_smoke_config_trains_one_step(name, data_dir, tmp_path):
   terms = {f"loss/{t}" for t in config.model.head.loss_weights}
   assert len(train) == 1 and terms <= set(train[0])
   assert all(np.isfinite(train[0][t]) for t in terms | {"loss"})
+
+
+def _kernels(tree, path=()):
+  for k, v in tree.items():
+    if isinstance(v, dict):
+      yield from _kernels(v, path + (k,))
+    else:
+      yield "/".join(path + (k,)), np.asarray(v)
+
+
+@pytest.mark.parametrize("weight_init", ["he_uniform", "xavier"])
+def test_co2net_initial_weight_scale(weight_init):
+  # The public code draws every conv from kaiming_uniform_: U(+-sqrt(6/fan_in))
+  # with fan_in = in_channels * kernel, biases 0; CCM's f_G is the centre tap
+  # of such a k3 conv. Xavier draws U(+-sqrt(6/(fan_in + fan_out))).
+  config = config_lib.load_config(os.path.join(ROOT, "configs/"
+                                               "thumos_co2net.py:synthetic"))
+  config.model.head.weight_init = weight_init
+  config.model.fusion.ccm_weight_init = weight_init
+  config.model.head.attention_dim = 96
+  d = 64
+  model = build_model(config.model, C)
+  xs = tuple(jnp.zeros((1, 8, d)) for _ in range(2))
+  params = model.init(jax.random.PRNGKey(0), xs, jnp.ones((1, 8), bool),
+                      train=False)["params"]
+  seen = 0
+  for name, w in _kernels(jax.tree_util.tree_map(np.asarray, params)):
+    if name.endswith("bias"):
+      assert not w.any(), name
+      continue
+    centre_tap = "global_fc" in name
+    taps = 3 if centre_tap else int(np.prod(w.shape[:-2]))
+    fan_in, fan_out = taps * w.shape[-2], taps * w.shape[-1]
+    if weight_init == "he_uniform":
+      bound = np.sqrt(6.0 / fan_in)
+    elif centre_tap:
+      bound = np.sqrt(6.0 / (w.shape[-2] + w.shape[-1]))
+    else:
+      bound = np.sqrt(6.0 / (fan_in + fan_out))
+    assert np.abs(w).max() <= bound * (1 + 1e-6), name
+    if w.size >= 4096:  # Enough draws to pin the scale to ~3%.
+      np.testing.assert_allclose(w.std(), bound / np.sqrt(3.0), rtol=0.05,
+                                 err_msg=name)
+      seen += 1
+  assert seen >= 8

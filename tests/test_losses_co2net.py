@@ -168,3 +168,64 @@ def test_losses_ignore_padding():
   b = run(pad(cas, 30.0), pad(atts, 1.0), pad(feats, 9.0), pad(mask, False))
   for name in a:
     np.testing.assert_allclose(a[name], b[name], rtol=1e-5, err_msg=name)
+
+
+def test_head_casl_scores_the_leading_pairs_per_shared_class():
+  # CO2-Net's rule: only the sampler's first `casl_pairs` pairs count; the
+  # hinge terms are summed over their shared classes and divided by the
+  # number of shared classes (a pair sharing two classes weighs twice).
+  rng = np.random.default_rng(7)
+  b, t, c, f = 6, 9, 4, 5
+  cas = rng.normal(size=(b, t, c + 1)) * 2
+  atts = rng.random((b, t, 2))
+  feats = rng.normal(size=(b, t, f))
+  labels = np.zeros((b, c))
+  labels[0, [0, 1]] = labels[1, [0, 1, 3]] = 1  # Pair 0 shares 2 classes.
+  labels[2, 2] = labels[3, [2, 3]] = 1  # Pair 1 shares 1.
+  labels[4, 1] = labels[5, 1] = 1  # Pair 2: beyond casl_pairs = 2.
+  mask = np.ones((b, t), bool)
+  outputs = dict(zip(("cas_BxTxC1", "attentions_BxTxM", "attention_BxT",
+                      "features_BxTxF"), _j(cas, atts, atts.mean(-1), feats)))
+  cfg = co2net_head.default_config()
+  cfg.casl_pairs = 2
+  supp = np.stack([_ref_supp(cas[i], atts[i].mean(-1)) for i in range(b)])
+  per_class = _ref_casl_terms(feats, supp[..., :-1], labels)
+  batch = dict(zip(("labels", "mask"), _j(labels, mask)))
+  total, count = co2net_head.co2net_loss(outputs, batch, cfg)["casl"]
+  assert float(count) == 3
+  np.testing.assert_allclose(
+      float(total), sum(per_class[0].values()) + sum(per_class[1].values()),
+      rtol=1e-5)
+  # On a device holding only global slots 4 and 5, nothing counts.
+  local = {k: v[4:] for k, v in outputs.items()}
+  batch = dict(zip(("labels", "mask"), _j(labels[4:], mask[4:])))
+  batch["slot"] = jnp.asarray([4, 5])
+  total, count = co2net_head.co2net_loss(local, batch, cfg)["casl"]
+  assert float(count) == 0 and float(total) == 0
+  # casl_pairs = 0 with per-pair averaging is W-TALC's rule over all pairs.
+  cfg.update(casl_pairs=0, casl_normalize="pairs")
+  batch = dict(zip(("labels", "mask"), _j(labels, mask)))
+  total, count = co2net_head.co2net_loss(outputs, batch, cfg)["casl"]
+  assert float(count) == 3
+  np.testing.assert_allclose(
+      float(total), sum(np.mean(list(p.values())) for p in per_class),
+      rtol=1e-5)
+
+
+def _ref_casl_terms(feats, logits, labels, margin=0.5):
+  """Per pair, ``{class: hinge}`` over the shared classes (full sequences)."""
+  cos_d = lambda u, v: 1 - u @ v / (np.linalg.norm(u) * np.linalg.norm(v))
+  out = []
+  for i in range(0, len(feats), 2):
+    hl = []
+    for v in (i, i + 1):
+      att = _softmax(logits[v], axis=0)
+      hl.append((feats[v].T @ att, feats[v].T @ (1 - att) / (len(att) - 1)))
+    (h1, l1), (h2, l2) = hl
+    out.append({
+        c: 0.5 * (max(0, cos_d(h1[:, c], h2[:, c])
+                      - cos_d(h1[:, c], l2[:, c]) + margin)
+                  + max(0, cos_d(h1[:, c], h2[:, c])
+                        - cos_d(h2[:, c], l1[:, c]) + margin))
+        for c in np.flatnonzero(labels[i] * labels[i + 1])})
+  return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SNIPPET_SAMPLING = ("random_crop", "uniform", "all")
+SNIPPET_SAMPLING = ("random_crop", "uniform", "all", "uniform_stretch")
 
 
 def step_rng(seed: int, step: int, *streams: int) -> np.random.Generator:
@@ -71,14 +71,22 @@ def sample_snippets(rng: np.random.Generator, num_snippets: int, length: int,
     length: The fixed training length L.
     strategy: ``random_crop``: a random contiguous window of L snippets
       (W-TALC); ``uniform``: L sorted indices, one drawn uniformly from each
-      of L equal segments (UM, ASL, CO2-Net); ``all``: the first L snippets.
-      Videos with ``T <= L`` are always taken whole and padded.
+      of L equal segments (UM, ASL); ``all``: the first L snippets. These
+      three take videos with ``T <= L`` whole and pad them.
+      ``uniform_stretch`` (CO2-Net's public sampler) always fills all L
+      positions: position i draws uniformly from the snippets
+      ``floor(i T / L) .. floor((i + 1) T / L)`` (both ends included; the
+      last position reaches ``T - 1``), so a long video is subsampled with
+      jitter and a short one is stretched by repeating snippets. ``T = L``
+      is taken as is.
 
   Returns:
     ``(indices, n)``: ``n`` real snippets, ``indices[:n]`` in time order.
   """
   if num_snippets <= 0:
     raise ValueError("Cannot sample snippets from an empty video.")
+  if strategy == "uniform_stretch":
+    return _uniform_stretch(rng, num_snippets, length), length
   if num_snippets <= length:
     return np.arange(num_snippets), num_snippets
   if strategy == "random_crop":
@@ -94,3 +102,14 @@ def sample_snippets(rng: np.random.Generator, num_snippets: int, length: int,
     return np.arange(length), length
   raise ValueError(f"Unknown snippet sampling {strategy!r}; choose one of "
                    f"{SNIPPET_SAMPLING}.")
+
+
+def _uniform_stretch(rng: np.random.Generator, num_snippets: int,
+                     length: int) -> np.ndarray:
+  """L sorted indices, one per segment, segments' ends shared (see
+  :func:`sample_snippets`)."""
+  if num_snippets == length:
+    return np.arange(length)
+  lo = np.arange(length) * num_snippets // length
+  hi = np.append(lo[1:], num_snippets - 1)
+  return lo + np.floor(rng.random(length) * (hi - lo + 1)).astype(np.int64)

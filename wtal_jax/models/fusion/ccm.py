@@ -15,6 +15,11 @@ a dense layer here. The average pool runs over real snippets only, and
 padded snippets are zeros at the local conv (the video's own zero padding in
 the public code), so padding never changes the real snippets' outputs.
 
+Initialisation: ``weight_init="xavier"`` (the project's default) or
+``"he_uniform"``, the public code's ``kaiming_uniform_`` (fan-in, gain
+sqrt(2)) with zero biases. With ``he_uniform`` the dense ``f_G`` draws at the scale of the public
+code's k3 conv (fan-in ``3 D``), of which it is the centre tap.
+
 An optional stage-0 embedding (``embed_dim > 0``) maps each modality to a
 common width first; CO2-Net itself works on the raw 1024-d I3D streams.
 The output is ``[X_rgb'; X_flow']`` with both streams in ``per_modality``.
@@ -27,6 +32,7 @@ import jax
 
 from wtal_jax import ops
 from wtal_jax.models.fusion import base
+from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv
 
 
@@ -37,11 +43,13 @@ class ConsensusRecalibration(nn.Module):
     kernel_size: Temporal kernel of the local projection ``f_L``.
     negative_slope: LeakyReLU slope of both projections.
     dropout: Dropout rate of both projections.
+    weight_init: ``"xavier"`` or ``"he_uniform"`` (see the module docstring).
   """
 
   kernel_size: int = 3
   negative_slope: float = 0.2
   dropout: float = 0.5
+  weight_init: str = "xavier"
 
   @nn.compact
   def __call__(self, main_BxTxD: jax.Array, aux_BxTxE: jax.Array,
@@ -49,12 +57,18 @@ class ConsensusRecalibration(nn.Module):
     d = main_BxTxD.shape[-1]
     drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
+    conv_init = masked_conv.kernel_init(self.weight_init)
+    if self.weight_init == "he_uniform":
+      global_init = nn.initializers.variance_scaling(
+          2.0 / self.kernel_size, "fan_in", "uniform")
+    else:
+      global_init = base.xavier
     pooled_BxD = ops.masked_mean_over_time(main_BxTxD, mask_BxT)
-    global_BxD = drop(act(nn.Dense(d, kernel_init=base.xavier,
+    global_BxD = drop(act(nn.Dense(d, kernel_init=global_init,
                                    name="global_fc")(pooled_BxD)))
-    local_BxTxD = drop(act(MaskedTemporalConv(d, self.kernel_size,
-                                              name="local_conv")(
-                                                  aux_BxTxE, mask_BxT)))
+    local_BxTxD = drop(act(MaskedTemporalConv(
+        d, self.kernel_size, conv_init, name="local_conv")(aux_BxTxE,
+                                                           mask_BxT)))
     return jax.nn.sigmoid(global_BxD[:, None, :] * local_BxTxD) * main_BxTxD
 
 
@@ -68,6 +82,7 @@ class CrossModalConsensus(nn.Module):
     kernel_size: Temporal kernel of the local projection.
     ccm_negative_slope: LeakyReLU slope inside CCM (0.2).
     dropout: Dropout inside CCM (0.5).
+    weight_init: Initialisation inside CCM (``xavier`` or ``he_uniform``).
   """
 
   embed_dim: int = 0
@@ -75,6 +90,7 @@ class CrossModalConsensus(nn.Module):
   kernel_size: int = 3
   ccm_negative_slope: float = 0.2
   dropout: float = 0.5
+  weight_init: str = "xavier"
 
   @classmethod
   def from_config(cls, cfg) -> "CrossModalConsensus":
@@ -82,7 +98,8 @@ class CrossModalConsensus(nn.Module):
                negative_slope=cfg.get("negative_slope", 0.01),
                kernel_size=cfg.get("ccm_kernel_size", 3),
                ccm_negative_slope=cfg.get("ccm_negative_slope", 0.2),
-               dropout=cfg.get("ccm_dropout", 0.5))
+               dropout=cfg.get("ccm_dropout", 0.5),
+               weight_init=cfg.get("ccm_weight_init", "xavier"))
 
   @nn.compact
   def __call__(self, xs, mask_BxT: jax.Array, *, train: bool
@@ -93,6 +110,7 @@ class CrossModalConsensus(nn.Module):
                        "('rgb', 'flow').")
     xm, xn = base.embed_all(xs, self.embed_dim, self.negative_slope, mask_BxT)
     unit = lambda name: ConsensusRecalibration(
-        self.kernel_size, self.ccm_negative_slope, self.dropout, name=name)
+        self.kernel_size, self.ccm_negative_slope, self.dropout,
+        self.weight_init, name=name)
     return base.fuse((unit("recalibrate_0")(xm, xn, mask_BxT, train=train),
                       unit("recalibrate_1")(xn, xm, mask_BxT, train=train)))

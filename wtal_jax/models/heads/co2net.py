@@ -16,8 +16,14 @@ On a :class:`~wtal_jax.models.fusion.base.FusionOutput`:
 CCM itself is the ``ccm`` fusion (the CO2-Net configs use it); with another
 fusion the head runs on whatever streams that fusion hands over, one unit per
 stream (one stream: no mutual loss). Padded snippets are zeros at every
-temporal convolution. Initialisation is Xavier (the public code uses
-Kaiming-uniform).
+temporal convolution. Initialisation follows the public code (``weight_init =
+"he_uniform"``: PyTorch's ``kaiming_uniform_``, zero biases); ``"xavier"`` is
+the project's convention elsewhere.
+
+Training recipe (:func:`apply_thumos_recipe`): every sequence holds exactly
+``L`` snippets (``uniform_stretch`` sampling), so the top-k is always
+``L // 7``; the CASL runs on the sampler's first ``casl_pairs`` same-class
+pairs and is normalised by their number of shared classes.
 
 Test time (``proposal_methods.multiple_threshold_hamnet``): class scores are
 the soft-max of the top-k (``T // 10``) video logits of ``cas * att``, the
@@ -31,11 +37,13 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from wtal_jax import config_lib
 from wtal_jax.losses import co2net as co2_losses
 from wtal_jax.losses import hamnet as hamnet_losses
 from wtal_jax.losses.casl import casl
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
+from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
 
 
@@ -52,11 +60,26 @@ def default_config() -> ml_collections.ConfigDict:
   h.topk_divisor = 7.0  # --k 7: k = T // 7 in training.
   h.test_topk_divisor = 10.0  # k = T // 10 for the test-time class scores.
   h.casl_margin = 0.5
+  # The public code scores the first 3 pairs of the batch (its same-class
+  # pairs; 0 = every consecutive pair) and divides by their shared classes.
+  h.casl_pairs = 3
+  h.casl_normalize = "classes"
+  h.weight_init = "he_uniform"  # kaiming_uniform_ in the public code.
   # alpha3 (CASL), alpha4 (mutual), alpha2 (opposite), alpha1 (norm).
   h.loss_weights = ml_collections.ConfigDict({
       "mil_orig": 1.0, "mil_supp": 1.0, "casl": 1.0, "mutual": 1.0,
       "oppo": 0.8, "norm": 0.8})
   return h
+
+
+def apply_thumos_recipe(c: ml_collections.ConfigDict) -> None:
+  """CO2-Net's head, sampling and optimizer on THUMOS14 (public ``run.sh``,
+  ``options.py``, ``wsad_dataset.py``), with its CCM's initialisation."""
+  c.model.head = default_config()
+  c.model.fusion.ccm_weight_init = c.model.head.weight_init
+  config_lib.set_training(c, num_snippets=500, sampling="uniform_stretch",
+                          num_pairs=3, lr=5e-5, weight_decay=1e-3,
+                          batch_size=10, num_steps=5000)
 
 
 class AttentionUnit(nn.Module):
@@ -65,15 +88,17 @@ class AttentionUnit(nn.Module):
   dim: int = 512
   dropout: float = 0.5
   negative_slope: float = 0.2
+  weight_init: str = "he_uniform"
 
   @nn.compact
   def __call__(self, x_BxTxD, mask_BxT, *, train: bool):
     drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
-    h = drop(act(MaskedTemporalConv(self.dim, 3, name="conv1")(x_BxTxD,
-                                                                mask_BxT)))
-    h = act(MaskedTemporalConv(self.dim, 3, name="conv2")(h, mask_BxT))
-    logit = drop(MaskedTemporalConv(1, 1, name="out")(h, mask_BxT))
+    conv = lambda n, k, name: MaskedTemporalConv(
+        n, k, masked_conv.kernel_init(self.weight_init), name=name)
+    h = drop(act(conv(self.dim, 3, "conv1")(x_BxTxD, mask_BxT)))
+    h = act(conv(self.dim, 3, "conv2")(h, mask_BxT))
+    logit = drop(conv(1, 1, "out")(h, mask_BxT))
     return jax.nn.sigmoid(logit)[..., 0]
 
 
@@ -88,6 +113,7 @@ class CO2NetHead(nn.Module):
     attention_dropout: Dropout inside the attention units.
     negative_slope: LeakyReLU slope.
     pool_kernel: Temporal average pool of CAS and attentions (1: none).
+    weight_init: Conv kernel initialisation, ``he_uniform`` or ``xavier``.
   """
 
   num_classes: int
@@ -97,6 +123,7 @@ class CO2NetHead(nn.Module):
   attention_dropout: float = 0.5
   negative_slope: float = 0.2
   pool_kernel: int = 1
+  weight_init: str = "he_uniform"
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "CO2NetHead":
@@ -106,19 +133,19 @@ class CO2NetHead(nn.Module):
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
     drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
+    conv = lambda n, k, name: MaskedTemporalConv(
+        n, k, masked_conv.kernel_init(self.weight_init), name=name)
     atts = [AttentionUnit(self.attention_dim, self.attention_dropout,
-                          self.negative_slope, name=f"attention_{i}")(
-                              x, mask_BxT, train=train)
+                          self.negative_slope, self.weight_init,
+                          name=f"attention_{i}")(x, mask_BxT, train=train)
             for i, x in enumerate(fusion_out.per_modality)]
     atts_BxTxM = jnp.stack(atts, axis=-1)
 
     x = fusion_out.fused_BxTxF
-    feat = drop(act(MaskedTemporalConv(x.shape[-1], 1, name="fusion")(
-        x, mask_BxT)))
-    h = act(MaskedTemporalConv(self.hidden_dim or x.shape[-1], 3,
-                               name="cls_conv")(drop(feat), mask_BxT))
-    cas = MaskedTemporalConv(self.num_classes + 1, 1, name="cls_out")(
-        drop(h), mask_BxT)
+    feat = drop(act(conv(x.shape[-1], 1, "fusion")(x, mask_BxT)))
+    h = act(conv(self.hidden_dim or x.shape[-1], 3, "cls_conv")(
+        drop(feat), mask_BxT))
+    cas = conv(self.num_classes + 1, 1, "cls_out")(drop(h), mask_BxT)
 
     cas = masked_avg_pool(cas, mask_BxT, self.pool_kernel)
     atts_BxTxM = masked_avg_pool(atts_BxTxM, mask_BxT, self.pool_kernel)
@@ -136,13 +163,27 @@ def co2net_loss(outputs, batch, cfg):
                                 cfg.get("topk_divisor", d.topk_divisor))
   # CASL on the suppressed logits; the background column (label 0 in the
   # public code) never counts, so only the action columns are passed.
-  terms["casl"] = casl(outputs["features_BxTxF"],
-                       co2_losses.suppressed_logits(cas, att)[..., :-1],
-                       labels, mask, cfg.get("casl_margin", d.casl_margin))
+  terms["casl"] = casl(
+      outputs["features_BxTxF"],
+      co2_losses.suppressed_logits(cas, att)[..., :-1], labels, mask,
+      cfg.get("casl_margin", d.casl_margin),
+      pairs_P=_casl_pairs(batch, cfg.get("casl_pairs", d.casl_pairs)),
+      normalize=cfg.get("casl_normalize", d.casl_normalize))
   terms["mutual"] = co2_losses.mutual_loss(atts, mask)
   terms["oppo"] = co2_losses.opposite_loss(atts, att, cas, mask)
   terms["norm"] = co2_losses.norm_loss(atts, att, mask)
   return terms
+
+
+def _casl_pairs(batch, num_pairs: int):
+  """The local pairs ``(2p, 2p+1)`` among the batch's first ``num_pairs``
+  global pairs (``None``: every pair)."""
+  if not num_pairs:
+    return None
+  slot_B = batch.get("slot")
+  if slot_B is None:
+    slot_B = jnp.arange(batch["mask"].shape[0])
+  return slot_B[0::2] < 2 * num_pairs
 
 
 def co2net_predict(outputs, mask_BxT, cfg) -> Localization:
@@ -160,5 +201,5 @@ HEADS.register("co2net")(HeadSpec(
     module=CO2NetHead, loss_fn=co2net_loss, predict_fn=co2net_predict,
     default_postprocess="oic"))
 
-__all__ = ["AttentionUnit", "CO2NetHead", "co2net_loss", "co2net_predict",
+__all__ = ["AttentionUnit", "CO2NetHead", "apply_thumos_recipe", "co2net_loss", "co2net_predict",
            "default_config"]
