@@ -47,7 +47,8 @@ def _segments_row(ax, starts, ends, alphas, color, label):
 
 def plot_video(output, detections=None, class_names: Sequence[str] = (),
                modality_names: Sequence[str] | None = None,
-               title: str | None = None, max_cas_classes: int = 4) -> Figure:
+               title: str | None = None, max_cas_classes: int = 4,
+               ground_truth: bool = True) -> Figure:
   """The CAAV Fig. 4 style figure of one video.
 
   Args:
@@ -59,6 +60,9 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
     title: Figure title (default: the video id).
     max_cas_classes: CAS strips drawn: the ground-truth classes, then the
       best-scoring predicted classes, up to this many.
+    ground_truth: Whether the video is annotated. False (new, unannotated
+      videos) drops the ground-truth row and marks; the CAS strips are then
+      those of the predicted classes.
 
   Returns:
     The figure (save it with :func:`save`).
@@ -70,6 +74,8 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
   gt_classes = list(dict.fromkeys(int(c) for c in output.segment_labels_N))
   gt_classes += [int(c) for c in np.flatnonzero(output.labels_C)
                  if int(c) not in gt_classes]
+  if not ground_truth:
+    gt_classes = []
   if detections is not None:
     rows = np.flatnonzero(np.asarray(detections.video) == output.video_id)
   else:
@@ -87,7 +93,8 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
   num_mods = 1 + max((parse_gate_name(g)[1] for g in gates), default=-1)
   mods = tuple(modality_names or default_modality_names(num_mods))
 
-  kinds = (["gt", "pred"] + [("cas", c) for c in cas_classes] + ["att"]
+  kinds = ((["gt"] if ground_truth else []) + ["pred"]
+           + [("cas", c) for c in cas_classes] + ["att"]
            + [("gate", g) for g in gates])
   heights = [0.5 if k in ("gt", "pred") else 1.3 if k == "att" else 0.45
              for k in kinds]
@@ -111,7 +118,7 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
                     PRED_COLOR, "prediction")
     elif kind == "att":
       time_T = (np.arange(t) + 0.5) * sps
-      for s, e in output.segments_Nx2:
+      for s, e in (output.segments_Nx2 if ground_truth else ()):
         ax.axvspan(s, e, color=GT_COLOR, alpha=0.15, lw=0)
       ax.plot(time_T, output.attention_T, color="black", lw=0.8)
       # A weak foreground score would be a flat line on [0, 1].
@@ -125,7 +132,7 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
       ax.imshow(output.cas_TxC[None, :, c], aspect="auto", cmap="gray_r",
                 extent=extent, vmin=0.0, interpolation="nearest")
       ax.set_yticks([])
-      marker = "" if c in gt_classes else " (pred.)"
+      marker = "" if c in gt_classes or not ground_truth else " (pred.)"
       ax.set_ylabel(f"CAS {name(c)}{marker}", rotation=0, ha="right",
                     va="center", fontsize=8)
     else:

@@ -313,8 +313,9 @@ def _names(labels: np.ndarray, class_names: Sequence[str]) -> list[str]:
 
 def write_predictions_json(path: str, preds: Detections,
                            class_names: Sequence[str],
-                           external_data: Mapping[str, Any] | None = None
-                           ) -> None:
+                           external_data: Mapping[str, Any] | None = None,
+                           videos: Sequence[str] = (),
+                           extra: Mapping[str, Any] | None = None) -> None:
   """Writes predictions in the ActivityNet ``results`` format, atomically.
 
   Rows are grouped by video (first appearance order) and keep their order
@@ -328,10 +329,15 @@ def write_predictions_json(path: str, preds: Detections,
     class_names: Index -> class name.
     external_data: The ``external_data`` object; a default says no external
       data beyond the features.
+    videos: Videos listed first, in this order, with an empty list when
+      they have no detection (so that "predicted, nothing found" differs
+      from "not predicted").
+    extra: More top-level entries (e.g. a report); readers of the format
+      ignore them.
   """
   preds.validate(path)
   names = _names(preds.label, class_names)
-  results: dict[str, list[dict[str, Any]]] = {}
+  results: dict[str, list[dict[str, Any]]] = {str(v): [] for v in videos}
   for v, n, s, e, c in zip(preds.video.tolist(), names, preds.t_start.tolist(),
                            preds.t_end.tolist(), preds.score.tolist()):
     results.setdefault(v, []).append(
@@ -341,6 +347,7 @@ def write_predictions_json(path: str, preds: Detections,
       "results": results,
       "external_data": dict(external_data or {
           "used": False, "details": "Pre-extracted features only."}),
+      **dict(extra or {}),
   })
 
 
