@@ -21,39 +21,75 @@ def _load_bench():
 heads = _load_bench()
 
 
-def test_recipes_compare_rgb_flow_configs_only():
+def test_recipes_key_rows_by_head_and_streams():
   found = heads.recipes()
   assert found[("caav", "lgca")][0] == "configs/thumos_lgca_caav.py"
   assert found[("um", "lgca")][0] == "configs/thumos_lgca.py"
   assert found[("um", "concat")][0] == "configs/thumos_um.py"
-  for _, config in found.values():
-    assert tuple(config.data.modalities) == ("rgb", "flow")
+  assert found[("caav (audio-visual)", "lgca")][0] == (
+      "configs/thumos_caav_av.py")
+  for (row, _), (_, config) in found.items():
+    expected = (heads.AUDIO_VISUAL if row.endswith(heads.AV_SUFFIX)
+                else heads.RGB_FLOW)
+    assert tuple(config.data.modalities) == expected
 
 
-def test_heads_without_an_lgca_config_get_one_stage_leaky_lgca():
+def test_own_fusion_is_the_heads_published_one():
+  found = heads.recipes()
+  kinds = {row: heads.config_for(row, "own", found)[1].model.fusion.kind
+           for row in ("um", "asl", "hamnet", "threec", "caav", "co2net")}
+  assert kinds == {"um": "concat", "asl": "concat", "hamnet": "concat",
+                   "threec": "concat", "caav": "cross_attention",
+                   "co2net": "ccm"}
+  # Audio-visual CAAV: its own LGCA recipe with CAAV's two-stage
+  # cross-attention in place of LGCA, so only the fusion differs.
+  source, own = heads.config_for("caav (audio-visual)", "own", found)
+  _, lgca = heads.config_for("caav (audio-visual)", "lgca", found)
+  assert "configs/thumos_caav_av.py with the fusion of" in source
+  assert (own.model.fusion.kind, own.model.fusion.num_stages) == (
+      "cross_attention", 2)
+  assert tuple(own.data.modalities) == heads.AUDIO_VISUAL
+  own.model.fusion = lgca.model.fusion
+  assert own.to_dict() == lgca.to_dict()
+
+
+def test_heads_without_an_lgca_config_get_lgca_placed_by_the_head():
   found = heads.recipes()
   assert ("hamnet", "lgca") not in found
   source, config = heads.config_for("hamnet", "lgca", found)
   assert source == "configs/thumos_hamnet.py with fusion lgca"
   assert config.model.head.kind == "hamnet"
   fusion = config.model.fusion
+  # HAM-Net reads the raw streams: LGCA cross-attends them, no embedding.
   assert (fusion.kind, fusion.num_stages, fusion.gate, fusion.embed_dim) == (
-      "lgca", 1, "leaky", 1024)
+      "lgca", 1, "leaky", 0)
   _, concat = heads.config_for("caav", "concat", found)
   assert concat.model.fusion.embed_dim == 0
   assert concat.model.head.kind == "caav"
 
 
-def test_markdown_marks_missing_runs():
-  rows = {"um": {"concat": {"avg_map": 0.25, "recipe": "a"}}}
-  table = heads.markdown(rows, ["concat", "lgca"])
-  assert "| um | 25.00 | - | concat: a |" in table
+def _record(avg, kind="concat", cls=0.9, n=12, classes=3):
+  return {"avg_map": avg, "recipe": "a", "fusion_kind": kind,
+          "metrics": {"avg_map": avg, "cls_map": cls, "num_predictions": n,
+                      "num_predicted_classes": classes}}
+
+
+def test_markdown_means_seeds_shows_the_gap_and_marks_missing_runs():
+  rows = {"um": {"own": {"0": _record(0.25), "1": _record(0.35)},
+                 "lgca": {"0": _record(0.31, "lgca")}},
+          "asl": {"own": {"0": _record(0.5), "1": _record(0.5)},
+                  "lgca": {"0": _record(0.4, "lgca"),
+                           "1": _record(0.5, "lgca")}}}
+  table = heads.markdown(rows, ["own", "lgca"], ["0", "1"])
+  assert "| um | 30.00 (concat) | 31.00 (1 of 2 seeds) | - |" in table
+  assert "| asl | 50.00 (concat) | 45.00 | -5.00 |" in table
+  assert "| um | lgca (lgca) | 0 | 31.00 | 90.00 | 12 | 3 | a |" in table
 
 
 def _run_bench(tmp_path, data_dir):
   return subprocess.run(
       [sys.executable, str(REPO / "bench" / "heads.py"), "--heads=asl",
-       "--steps=2", "--num_snippets=16", "--batch_size=4",
+       "--noaudio_visual", "--steps=2", "--num_snippets=16", "--batch_size=4",
        "--builder_config=tiny", f"--data_dir={data_dir}",
        f"--workdir={tmp_path / 'runs'}", f"--output_dir={tmp_path / 'out'}"],
       capture_output=True, text=True, cwd=REPO, timeout=600,
@@ -63,19 +99,22 @@ def _run_bench(tmp_path, data_dir):
 def test_bench_writes_table_and_reuses_finished_runs(tmp_path, data_dir):
   first = _run_bench(tmp_path, data_dir)
   assert first.returncode == 0, first.stderr[-3000:]
-  assert "=== asl + concat (configs/thumos_asl.py)" in first.stdout
+  assert "=== asl + own (seed 0): configs/thumos_asl.py" in first.stdout
   [json_path] = (tmp_path / "out").glob("heads-*.json")
   record = json.loads(json_path.read_text())
   assert record["budget"]["steps"] == 2
-  for fusion in ("concat", "lgca"):
-    run = record["results"]["asl"][fusion]
-    with open(tmp_path / "runs" / f"asl_{fusion}" / "final_metrics.json") as f:
-      assert run["avg_map"] == json.load(f)["avg_map"]
+  for fusion in ("own", "lgca"):
+    run = record["results"]["asl"][fusion]["0"]
+    with open(tmp_path / "runs" / f"asl_{fusion}_seed0" /
+              "final_metrics.json") as f:
+      final = json.load(f)
+    assert run["avg_map"] == final["avg_map"]
+    assert run["metrics"]["num_predictions"] == final["num_predictions"]
 
   second = _run_bench(tmp_path, data_dir)
   assert second.returncode == 0, second.stderr[-3000:]
-  assert "asl + concat: finished before" in second.stdout
-  assert "asl + lgca: finished before" in second.stdout
+  assert "asl + own (seed 0): finished before" in second.stdout
+  assert "asl + lgca (seed 0): finished before" in second.stdout
   assert "| asl |" in second.stdout
 
 

@@ -69,6 +69,8 @@ def test_workdir_json_files_rescore_to_the_final_metrics(first_run):
   preds, _ = json_io.read_predictions_json(
       os.path.join(workdir, "predictions.json"), gt)
   assert len(gt.videos) == metrics["num_videos"]
+  assert len(preds.score) == metrics["num_predictions"]
+  assert len(set(preds.label.tolist())) == metrics["num_predicted_classes"]
   result = detection_map(gt, preds, tious=tuple(config.eval.tious))
   assert np.isclose(result.average, metrics["avg_map"], rtol=0, atol=1e-12)
 

@@ -113,7 +113,8 @@ class EvalResult:
 
   Attributes:
     metrics: Flat scalars for logging: ``map@<tiou>``, ``avg_map``,
-      ``cls_map`` and, with snippet labels, ``snippet_acc``.
+      ``cls_map``, ``num_videos``, ``num_predictions`` (segments),
+      ``num_predicted_classes`` and, with snippet labels, ``snippet_acc``.
     detection: The full detection result (per-class APs, table).
     detections: All predicted segments.
     outputs: Per-video model outputs (for plots and analysis).
@@ -167,5 +168,9 @@ def evaluate(eval_step, variables, split: VideoSplit, groups, mesh, eval_cfg,
     snippet = snippet_eval.snippet_scores(outputs, split.meta.class_names)
     scalars["snippet_acc"] = float(snippet.accuracy)
   scalars["num_videos"] = float(len(outputs))
+  # A model that classifies but does not localize shows here first: few
+  # segments, or segments of one class everywhere.
+  scalars["num_predictions"] = float(len(dets.score))
+  scalars["num_predicted_classes"] = float(len(np.unique(dets.label)))
   return EvalResult(scalars, result, dets, outputs, time.perf_counter() - t0,
                     snippet)
