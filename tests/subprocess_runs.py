@@ -5,6 +5,11 @@ compile mode and a persistent compilation cache shared by the session's runs
 (identical programs then compile once, which also keeps the executables of
 compared runs identical). The uninterrupted reference run is made once per
 session and shared by the test files that compare against it.
+
+Single-process runs use two CPU devices, the layout of a 2-process job with
+one device each: the batch is then split and summed the same way in both, so
+their comparison does not depend on the CPU's rounding (that the split itself
+does not change the update is test_parallel.py's subject).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 CONFIG = os.path.join(ROOT, "configs/thumos_lgca_caav.py:smoke")
 LAUNCHER = os.path.join(ROOT, "launch", "local.py")
 NUM_STEPS = 6
+DEVICES = 2
 
 
 def main_args(workdir: str, data_dir: str) -> list[str]:
@@ -38,7 +44,7 @@ def env(cache_dir: str) -> dict[str, str]:
           "JAX_COMPILATION_CACHE_DIR": cache_dir,
           "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
           "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-          "XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
+          "XLA_FLAGS": f"--xla_force_host_platform_device_count={DEVICES}"}
 
 
 def start(workdir: str, data_dir: str, cache_dir: str) -> subprocess.Popen:
