@@ -110,13 +110,15 @@ def restore_variables(workdir: str, config, model, input_dims,
           f"Checkpoint of step {step} in {ckpt.directory} is damaged: "
           f"{problem}. Choose another with --checkpoint (steps "
           f"{ckpt.all_steps()}).")
-    mesh = parallel.make_mesh()
-    # The checkpoint holds the whole train state; its optimizer part needs
-    # a template of the same structure.
-    template = jax.device_put(
-        create_train_state(model, make_optimizer(config.train), input_dims,
-                           jax.random.PRNGKey(config.get("seed", 0))),
-        parallel.replicated_sharding(mesh))
+    # The checkpoint holds the whole train state, optimizer included; its
+    # shapes are a template enough (nothing is initialised or compiled).
+    replicated = parallel.replicated_sharding(parallel.make_mesh())
+    shapes = jax.eval_shape(lambda: create_train_state(
+        model, make_optimizer(config.train), input_dims,
+        jax.random.PRNGKey(0)))
+    template = jax.tree_util.tree_map(
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
+        shapes)
     state = ckpt.restore(step, template)
   finally:
     ckpt.close()
