@@ -7,7 +7,9 @@ mAP@0.75 = 24.8).
 Recipe (paper, Implementation Details; public ``system_anet.py``): 80
 snippets, k = T // 20 (k = 4), CAS and attention average-pooled with kernel
 17, dropout 0.5, all four attention losses weighted 0.5, sparsity 0.5, guide
-0.1; Adam 1e-5, weight decay 1e-3, batch 20, 20 epochs of 4819 videos.
+0.1; Adam 1e-5, weight decay 1e-3, batch 20, 20 epochs of 4819 videos;
+every sequence filled (short videos stretched), Kaiming-uniform
+initialisation.
 """
 
 from wtal_jax import config_lib
@@ -24,9 +26,9 @@ def get_config(variant: str = ""):
   h.loss_weights.update({"bcl": 0.5, "sal": 0.5, "ssal": 0.5, "hal": 0.5,
                          "sparsity": 0.5, "guide": 0.1})
   c.model.head = h
-  config_lib.set_training(c, num_snippets=80, sampling="uniform", num_pairs=0,
-                          lr=1e-5, weight_decay=1e-3, batch_size=20,
-                          num_steps=4820)
+  config_lib.set_training(c, num_snippets=80, sampling="uniform_stretch",
+                          num_pairs=0, lr=1e-5, weight_decay=1e-3,
+                          batch_size=20, num_steps=4820)
   c.train.eval_every = 1205
   c.train.checkpoint_every = 241
   c.eval.tious = config_lib.ANET_TIOUS

@@ -18,8 +18,8 @@ videos)`` and honours the mask.
   snippets, as the public code's training loss does (its drop layer is called
   there without ``include_min``). ``drop_from_min=True`` uses
   ``gamma_v = min_t a + drop_threshold (max_t a - min_t a)`` instead, the
-  public code's ``adl_include_min`` variant. With ``drop="high"`` (the paper: "drop the more
-  discriminative parts") snippets with ``a >= gamma_v`` are dropped:
+  public code's ``adl_include_min`` variant. With ``drop="high"`` (the paper:
+  "drop the more discriminative parts") snippets with ``a >= gamma_v`` are dropped:
   ``a_semi = a [a < gamma_v]`` and ``a_hard = [a < gamma_v]``.
   ``drop="low"`` keeps ``a > gamma_v`` instead, as the final public THUMOS14
   code does.

@@ -17,8 +17,9 @@ the public code), so padding never changes the real snippets' outputs.
 
 Initialisation: ``weight_init="xavier"`` (the project's default) or
 ``"he_uniform"``, the public code's ``kaiming_uniform_`` (fan-in, gain
-sqrt(2)) with zero biases. With ``he_uniform`` the dense ``f_G`` draws at the scale of the public
-code's k3 conv (fan-in ``3 D``), of which it is the centre tap.
+sqrt(2)) with zero biases. With ``he_uniform`` the dense ``f_G`` draws at
+the scale of the public code's k3 conv (fan-in ``3 D``), of which it is the
+centre tap.
 
 An optional stage-0 embedding (``embed_dim > 0``) maps each modality to a
 common width first; CO2-Net itself works on the raw 1024-d I3D streams.

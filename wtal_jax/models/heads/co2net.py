@@ -201,5 +201,5 @@ HEADS.register("co2net")(HeadSpec(
     module=CO2NetHead, loss_fn=co2net_loss, predict_fn=co2net_predict,
     default_postprocess="oic"))
 
-__all__ = ["AttentionUnit", "CO2NetHead", "apply_thumos_recipe", "co2net_loss", "co2net_predict",
-           "default_config"]
+__all__ = ["AttentionUnit", "CO2NetHead", "apply_thumos_recipe", "co2net_loss",
+           "co2net_predict", "default_config"]

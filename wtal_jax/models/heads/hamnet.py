@@ -11,8 +11,9 @@ Architecture (public code, ``system_th.py``), on ``fusion_out.fused_BxTxF``:
 * ActivityNet only: both outputs average-pooled over time (kernel 17).
 
 Padded snippets are zeros at every temporal convolution, as a video's ends
-are in the public code. Initialisation is Xavier (the project's convention;
-the public code uses Kaiming-uniform).
+are in the public code. Initialisation follows the public code
+(``weight_init="he_uniform"``: ``kaiming_uniform_`` on every conv, zero
+biases); ``"xavier"`` is the project's convention elsewhere.
 
 Losses are in :mod:`wtal_jax.losses.hamnet`. Test time (``tester.py``): class
 scores are the soft-max of the top-k video logits of ``cas * att`` (the
@@ -29,6 +30,7 @@ import ml_collections
 from wtal_jax.losses import hamnet as hamnet_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
+from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
 
 
@@ -48,6 +50,7 @@ def default_config() -> ml_collections.ConfigDict:
   # False: gamma_v = gamma * max(a), the public code's training loss; True:
   # min(a) + gamma * (max(a) - min(a)).
   h.drop_from_min = False
+  h.weight_init = "he_uniform"  # init_weights in the public code.
   # lambda_0 .. lambda_3, alpha, beta.
   h.loss_weights = ml_collections.ConfigDict({
       "bcl": 0.8, "sal": 0.8, "ssal": 0.2, "hal": 0.2,
@@ -65,6 +68,7 @@ class HAMNetHead(nn.Module):
     dropout: Dropout before the classifier's last layer.
     negative_slope: LeakyReLU slope.
     pool_kernel: Temporal average pool of both outputs (1: none).
+    weight_init: Conv kernel initialisation, ``he_uniform`` or ``xavier``.
   """
 
   num_classes: int
@@ -73,6 +77,7 @@ class HAMNetHead(nn.Module):
   dropout: float = 0.7
   negative_slope: float = 0.2
   pool_kernel: int = 1
+  weight_init: str = "he_uniform"
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "HAMNetHead":
@@ -83,18 +88,17 @@ class HAMNetHead(nn.Module):
     x = fusion_out.fused_BxTxF
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
     hidden = self.hidden_dim or x.shape[-1]
+    conv = lambda n, k, name: MaskedTemporalConv(
+        n, k, masked_conv.kernel_init(self.weight_init), name=name)
 
-    h = act(MaskedTemporalConv(hidden, 3, name="cls_conv1")(x, mask_BxT))
-    h = act(MaskedTemporalConv(hidden, 3, name="cls_conv2")(h, mask_BxT))
+    h = act(conv(hidden, 3, "cls_conv1")(x, mask_BxT))
+    h = act(conv(hidden, 3, "cls_conv2")(h, mask_BxT))
     h = nn.Dropout(self.dropout, deterministic=not train)(h)
-    cas = MaskedTemporalConv(self.num_classes + 1, 1, name="cls_out")(
-        h, mask_BxT)
+    cas = conv(self.num_classes + 1, 1, "cls_out")(h, mask_BxT)
 
-    a = act(MaskedTemporalConv(self.attention_dim, 3, name="att_conv1")(
-        x, mask_BxT))
-    a = act(MaskedTemporalConv(self.attention_dim, 3, name="att_conv2")(
-        a, mask_BxT))
-    att = jax.nn.sigmoid(MaskedTemporalConv(1, 1, name="att_out")(a, mask_BxT))
+    a = act(conv(self.attention_dim, 3, "att_conv1")(x, mask_BxT))
+    a = act(conv(self.attention_dim, 3, "att_conv2")(a, mask_BxT))
+    att = jax.nn.sigmoid(conv(1, 1, "att_out")(a, mask_BxT))
 
     cas = masked_avg_pool(cas, mask_BxT, self.pool_kernel)
     att = masked_avg_pool(att, mask_BxT, self.pool_kernel)
