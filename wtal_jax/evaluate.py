@@ -19,7 +19,9 @@ Bad input is never scored as a silent zero: malformed files, unknown videos
 or labels, NaN, negative or reversed segments and NaN scores stop with an
 error that names the file, video and entry, unless --invalid=drop or
 --unknown_videos=drop ask to skip them, in which case they are counted and
-reported. Exit status: 0 on success, 2 on bad input.
+reported. --unknown_videos=fp scores predictions on videos absent from the
+ground truth as false positives, as the official evaluator does (counted
+too). Exit status: 0 on success, 2 on bad input (one 'error: ...' line).
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from wtal_jax import cli_errors
 from wtal_jax import evaluation as ev
+from wtal_jax.evaluation.json_io import UNKNOWN_VIDEO_POLICIES
 
 _TIOU_PRESETS = {
     "thumos": ev.THUMOS_TIOUS,
@@ -65,8 +69,11 @@ _OUTSIDE = flags.DEFINE_enum(
     "positives (as the official evaluator does), 'drop' ignores them, "
     "'error' stops. Counted in every case.")
 _UNKNOWN = flags.DEFINE_enum(
-    "unknown_videos", "error", ["error", "drop"], "Predictions on videos "
-    "absent from the ground-truth file: stop, or drop and count them.")
+    "unknown_videos", "error", list(UNKNOWN_VIDEO_POLICIES), "Predictions on "
+    "videos absent from the ground-truth file: 'error' stops (a mistyped id "
+    "would otherwise lower the mAP unnoticed), 'drop' ignores them, 'fp' "
+    "scores them as false positives (as the official evaluator does). "
+    "Counted in every case.")
 _INVALID = flags.DEFINE_enum(
     "invalid", "error", ["error", "drop"], "Prediction entries with an "
     "unknown label, a malformed, NaN, negative or reversed segment, or a "
@@ -103,7 +110,8 @@ def run(ground_truth: str, predictions: str, subset: str | None = "test",
       database_videos=gt_report.database_videos)
   result = ev.detection_map(gt, preds, tious,
                             remove_ambiguous=bool(remove_ambiguous),
-                            outside_subset=outside_subset)
+                            outside_subset=outside_subset,
+                            database_videos=gt_report.database_videos)
   print(f"Ground truth: {ground_truth} (subset {subset or 'all'!r})", file=out)
   print(f"Predictions:  {predictions}", file=out)
   print("", file=out)
@@ -136,15 +144,13 @@ def main(argv):
     run(_GT.value, _PRED.value, _SUBSET.value, _TIOU.value, _AMBIGUOUS.value,
         _PER_CLASS.value, _OUTPUT.value, _OUTSIDE.value, _UNKNOWN.value,
         _INVALID.value)
-  except ev.EvaluationInputError as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
+  except ev.EvaluationInputError:
+    raise
   except ValueError as e:  # Consistency errors found while scoring.
-    print(f"error: {e}", file=sys.stderr)
-    return 2
+    raise ev.EvaluationInputError(str(e)) from None
   return 0
 
 
 if __name__ == "__main__":
   flags.mark_flags_as_required(["ground_truth", "predictions"])
-  app.run(main)
+  cli_errors.run(main)

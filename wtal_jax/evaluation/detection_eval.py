@@ -34,13 +34,16 @@ rounds terminate; in practice they are few.
 Two options go beyond the official code, both reported in the result: removal
 of predictions that overlap THUMOS14's ambiguous segments (off by default) and
 the treatment of predictions on videos outside the subset (the official code
-scores them as false positives, which stays the default).
+scores them as false positives, which stays the default). Given the videos of
+the whole ground-truth file (``database_videos``), predictions on videos absent
+from it are told apart from those outside the subset: they are false
+positives whatever ``outside_subset`` says, as officially, and counted apart.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -75,6 +78,9 @@ class DetectionResult:
     outside_subset: The policy for predictions on videos outside the subset.
     num_outside_subset: Predictions on videos outside the subset.
     num_unscored_class: Predictions of classes without ground truth.
+    num_on_unknown_videos: Predictions on videos absent from the ground-truth
+      file, scored as false positives (0 unless ``database_videos`` was
+      given).
   """
 
   tious: np.ndarray
@@ -93,6 +99,7 @@ class DetectionResult:
   outside_subset: str
   num_outside_subset: int
   num_unscored_class: int
+  num_on_unknown_videos: int = 0
 
   def class_name(self, class_id: int) -> str:
     if self.class_names is not None and 0 <= class_id < len(self.class_names):
@@ -116,6 +123,10 @@ class DetectionResult:
               "drop": "dropped"}[self.outside_subset]
       out.append(f"WARNING: {self.num_outside_subset} predictions on videos "
                  f"outside the subset were {what}.")
+    if self.num_on_unknown_videos:
+      out.append(f"WARNING: {self.num_on_unknown_videos} predictions on "
+                 "videos absent from the ground truth were scored as false "
+                 "positives (official behaviour).")
     if self.num_unscored_class:
       out.append(f"WARNING: {self.num_unscored_class} predictions of classes "
                  "without ground truth in the subset entered no AP.")
@@ -163,12 +174,15 @@ class DetectionResult:
         "outside_subset": self.outside_subset,
         "num_outside_subset": self.num_outside_subset,
         "num_unscored_class": self.num_unscored_class,
+        "num_on_unknown_videos": self.num_on_unknown_videos,
     }
 
 
 def detection_map(gt: GroundTruth, preds: Detections, tious: Sequence[float],
                   remove_ambiguous: bool = False,
-                  outside_subset: str = "fp") -> DetectionResult:
+                  outside_subset: str = "fp",
+                  database_videos: Iterable[str] | None = None
+                  ) -> DetectionResult:
   """Computes detection mAP with the official ActivityNet semantics.
 
   Args:
@@ -181,6 +195,10 @@ def detection_map(gt: GroundTruth, preds: Detections, tious: Sequence[float],
     outside_subset: Predictions on videos outside ``gt.videos``: ``"fp"``
       scores them as false positives (official), ``"drop"`` ignores them,
       ``"error"`` raises. Counted in the result either way.
+    database_videos: Every video of the ground-truth file, all subsets. When
+      given, predictions on other videos are not "outside the subset" but
+      unknown: false positives whatever ``outside_subset`` says (the
+      official rule), counted in ``num_on_unknown_videos``.
 
   Returns:
     A :class:`DetectionResult`.
@@ -218,6 +236,11 @@ def detection_map(gt: GroundTruth, preds: Detections, tious: Sequence[float],
     n_ambiguous = int(hit.sum())
     keep &= ~hit
   outside = keep & ~np.isin(preds.video, gt.videos)
+  unknown = np.zeros_like(outside)
+  if database_videos is not None:
+    unknown = outside & ~np.isin(preds.video, np.asarray(
+        sorted(database_videos), dtype=str))
+    outside &= ~unknown
   n_outside = int(outside.sum())
   if n_outside and outside_subset == "error":
     raise ValueError(
@@ -247,7 +270,8 @@ def detection_map(gt: GroundTruth, preds: Detections, tious: Sequence[float],
       num_predictions=len(p), num_predictions_per_class=np.diff(offsets),
       remove_ambiguous=bool(remove_ambiguous),
       num_removed_ambiguous=n_ambiguous, outside_subset=outside_subset,
-      num_outside_subset=n_outside, num_unscored_class=int(unscored.sum()))
+      num_outside_subset=n_outside, num_unscored_class=int(unscored.sum()),
+      num_on_unknown_videos=int(unknown.sum()))
 
 
 def _interpolated_ap(tp_TxN: np.ndarray, npos: int) -> np.ndarray:

@@ -31,10 +31,14 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from wtal_jax.cli_errors import UserInputError
 from wtal_jax.evaluation.detections import Detections, GroundTruth
 
 
-class EvaluationInputError(ValueError):
+UNKNOWN_VIDEO_POLICIES = ("error", "drop", "fp")
+
+
+class EvaluationInputError(UserInputError, ValueError):
   """A ground-truth or prediction file cannot be evaluated as it is."""
 
 
@@ -214,9 +218,12 @@ def read_predictions_json(path: str, gt: GroundTruth,
       reversed segment, or a missing or non-finite score: ``"error"`` raises,
       ``"drop"`` drops and counts them.
     unknown_videos: Videos in neither ``gt.videos`` nor ``database_videos``
-      (typos, another dataset): ``"error"`` or ``"drop"`` (counted). Videos
-      of the database outside the subset are kept; ``detection_map`` applies
-      its ``outside_subset`` policy to them.
+      (typos, another dataset): ``"error"``, ``"drop"`` (counted) or
+      ``"fp"``: kept, so that ``detection_map(...,
+      database_videos=...)`` scores them as false positives and counts them,
+      as the official evaluator does. Videos of the database outside the
+      subset are kept; ``detection_map`` applies its ``outside_subset``
+      policy to them.
     database_videos: Every video of the ground-truth file, e.g.
       ``ReadReport.database_videos``; default ``gt.videos``.
 
@@ -228,9 +235,11 @@ def read_predictions_json(path: str, gt: GroundTruth,
   """
   if gt.class_names is None:
     raise ValueError("read_predictions_json needs gt.class_names.")
-  if invalid not in ("error", "drop") or unknown_videos not in ("error",
-                                                                "drop"):
-    raise ValueError("invalid and unknown_videos must be 'error' or 'drop'.")
+  if invalid not in ("error", "drop"):
+    raise ValueError(f"invalid must be 'error' or 'drop', got {invalid!r}.")
+  if unknown_videos not in UNKNOWN_VIDEO_POLICIES:
+    raise ValueError(f"unknown_videos must be one of {UNKNOWN_VIDEO_POLICIES}"
+                     f", got {unknown_videos!r}.")
   results = _load(path, "results", _PRED_SHAPE)
   report = ReadReport(source=path)
   index = {c: i for i, c in enumerate(gt.class_names)}
@@ -241,12 +250,14 @@ def read_predictions_json(path: str, gt: GroundTruth,
       raise EvaluationInputError(
           f"{path}: results[{vid!r}] must be a list of detections; expected "
           f"{_PRED_SHAPE}.")
-    if vid not in known:
+    if vid not in known and unknown_videos != "fp":
       if unknown_videos == "error":
         raise EvaluationInputError(
             f"{path}: results[{vid!r}]: video not in the ground truth. Check "
-            "the video ids (and --ground_truth), or pass --unknown_videos=drop"
-            " to skip such videos (they are counted).")
+            "the video ids (and --ground_truth), or pass --unknown_videos=fp "
+            "to score such videos as false positives as the official "
+            "evaluator does, or --unknown_videos=drop to skip them (either "
+            "way they are counted).")
       for i in range(len(entries)):
         report.add("on videos missing from the ground truth",
                    f"results[{vid!r}][{i}]", dropped=True)
