@@ -19,7 +19,7 @@ from absl import flags
 
 import predict_fixtures as pf
 from data_prep import audio as audio_lib
-from wtal_jax import Localizer, predict
+from wtal_jax import Localizer, cli_errors, predict
 from wtal_jax.inference import (BadVideoInput, MissingMetadataError,
                                 NoCheckpointError, PredictInputError)
 from wtal_jax.inference import inputs as inputs_lib
@@ -140,8 +140,15 @@ def test_cli_stops_on_a_bad_video_with_one_line(trained, tmp_path, capsys):
 def _cli(workdir, *args):
   """``python -m wtal_jax.predict`` in this process; returns the status."""
   flags.FLAGS.unparse_flags()
-  flags.FLAGS(["predict", f"--workdir={workdir}", *args])
-  return predict.main(["predict"])
+  argv = sys.argv
+  sys.argv = ["predict", f"--workdir={workdir}", *args]
+  try:
+    cli_errors.run(predict.main)
+  except SystemExit as e:
+    return e.code
+  finally:
+    sys.argv = argv
+  raise AssertionError("cli_errors.run returned without exiting")
 
 
 def test_cli_refuses_a_workdir_without_checkpoint_or_metadata(trained,

@@ -40,6 +40,8 @@ import sys
 
 from absl import app, flags, logging
 
+from wtal_jax import cli_errors
+
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "The training run's --workdir.")
 _INPUTS = flags.DEFINE_string(
@@ -176,27 +178,24 @@ def _plot(localizer, preds, dets, folder: str, out) -> None:
 
 def main(argv):
   if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}", exitcode=2)
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if not _WORKDIR.value:
+    raise app.UsageError("--workdir is required: the training run's "
+                         "--workdir.")
   if not flags.FLAGS["verbosity"].present:
     # The tables and the report are the output; the libraries' INFO logs
     # (a block per checkpoint restore) would bury them.
     logging.set_verbosity(logging.WARNING)
-  from wtal_jax.inference import PredictInputError  # pylint: disable=g-import-not-at-top
-  try:
-    if _WRITE_METADATA.value:
-      from wtal_jax.inference import metadata  # pylint: disable=g-import-not-at-top
-      print(f"Wrote {metadata.recreate(_WORKDIR.value, _DATA_DIR.value)}")
-      return 0
-    run(_WORKDIR.value, _INPUTS.value, _OUTPUT.value, _PLOTS.value,
-        _TOP_K.value, _MIN_SCORE.value, _ON_BAD_VIDEO.value,
-        _CHECKPOINT.value, _SPS.value, _AUDIO_HOP.value, _AUDIO_DIR.value,
-        _VIDEO_NAMES.value, _VIDEO_NAME.value, _ROWS.value)
-  except PredictInputError as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
+  if _WRITE_METADATA.value:
+    from wtal_jax.inference import metadata  # pylint: disable=g-import-not-at-top
+    print(f"Wrote {metadata.recreate(_WORKDIR.value, _DATA_DIR.value)}")
+    return 0
+  run(_WORKDIR.value, _INPUTS.value, _OUTPUT.value, _PLOTS.value,
+      _TOP_K.value, _MIN_SCORE.value, _ON_BAD_VIDEO.value, _CHECKPOINT.value,
+      _SPS.value, _AUDIO_HOP.value, _AUDIO_DIR.value, _VIDEO_NAMES.value,
+      _VIDEO_NAME.value, _ROWS.value)
   return 0
 
 
 if __name__ == "__main__":
-  flags.mark_flags_as_required(["workdir"])
-  app.run(main)
+  cli_errors.run(main)

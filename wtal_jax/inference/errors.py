@@ -1,15 +1,17 @@
 """Errors caused by what a user gave to inference (a workdir, features).
 
-The command line prints them as one line and exits with status 2; the Python
-API raises them. :class:`BadVideoInput` names the video, the modality, what
+The command line prints them as one line and exits with status 2
+(:mod:`wtal_jax.cli_errors`); the Python API raises them. :class:`BadVideoInput` names the video, the modality, what
 is wrong and how to fix it; with ``on_bad_video="skip"`` it becomes an entry
 of the prediction report instead.
 """
 
 from __future__ import annotations
 
+from wtal_jax.cli_errors import UserInputError
 
-class PredictInputError(ValueError):
+
+class PredictInputError(UserInputError, ValueError):
   """The input to inference cannot be used (workdir, files, features)."""
 
 
