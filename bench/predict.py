@@ -120,8 +120,9 @@ def main(argv):
   print("| ---: | ---: | --- | ---: | ---: | ---: | ---: |")
   print(f"| {n} | {snippets} | {', '.join(map(str, buckets))} | {first:.2f} "
         f"| {seconds:.2f} | {n / seconds:.1f} | {snippets / seconds:.0f} |")
-  path = _OUTPUT.value or os.path.join(
-      ROOT, "bench", "results", f"predict-{time.strftime('%Y%m%d-%H%M%S')}.json")
+  stamp = time.strftime("%Y%m%d-%H%M%S")
+  path = _OUTPUT.value or os.path.join(ROOT, "bench", "results",
+                                       f"predict-{stamp}.json")
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, "w", encoding="utf-8") as f:
     json.dump(record, f, indent=2)

@@ -20,7 +20,6 @@ import dataclasses
 import os
 from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
-import jax
 import numpy as np
 
 from data_prep import audio as audio_lib
@@ -312,8 +311,3 @@ class Localizer:
         foreground_T=output.attention_T, video_scores_C=output.video_scores_C,
         gate_probs=dict(output.gate_probs), class_names=self.class_names,
         output=output, detections=mine)
-
-
-def device_summary() -> str:
-  """Where inference runs, for the command line's header."""
-  return f"{jax.device_count()} {jax.devices()[0].platform} device(s)"
