@@ -219,6 +219,10 @@ def test_wtalc_file_and_single_video_inputs(trained, localizer, tmp_path):
   one = localizer.predict({m: videos[v][m] for m in ("rgb", "flow")},
                           video_id=v)
   assert json.loads(out.read_text())["results"] == {v: _records(one.segments)}
+  other = localizer.predict_many({v: videos[v]}, seconds_per_snippet=1.0)
+  assert any("differs from the training data's 0.64" in n
+             for n in other.notes)
+  assert other.videos[0].segments[0].end > one.segments[0].end
   with open(tmp_path / "plots" / f"{v}_cas.png", "rb") as f:
     assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 

@@ -282,6 +282,12 @@ class Localizer:
       if on_bad_video == "error":
         raise error
       skipped.append(error.to_dict())
+    trained = self.metadata.seconds_per_snippet
+    if prepared and abs(sps - trained) > 1e-9 * trained:
+      # The model's temporal filters count snippets, not seconds.
+      notes.append(f"seconds_per_snippet {sps:g} differs from the training "
+                   f"data's {trained:g}: the model sees actions at another "
+                   "time scale than it was trained on.")
     reads = ", ".join(self.metadata.required_modalities)
     notes.extend(f"{', '.join(mods)} features of {n} video(s) not used: the "
                  f"model reads {reads}." for mods, n in unused.items())
