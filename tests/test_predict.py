@@ -78,7 +78,14 @@ def test_predict_many_equals_the_runs_predictions(trained, localizer):
 
 def test_fresh_process_without_dataset_skips_bad_videos(trained, features_dir,
                                                         tmp_path):
-  workdir, videos, reference = trained
+  _, videos, reference = trained
+  # The run's config names no data directory, so any attempt to open (or
+  # build) its dataset would go to the empty WTAL_JAX_DATA_DIR.
+  workdir = tmp_path / "run"
+  shutil.copytree(trained[0], workdir)
+  config = json.loads((workdir / "config.json").read_text())
+  config["data"]["data_dir"] = ""
+  (workdir / "config.json").write_text(json.dumps(config))
   out = tmp_path / "segments.json"
   env = {**os.environ, "WTAL_JAX_DATA_DIR": str(tmp_path / "no_data"),
          "JAX_PLATFORMS": "cpu", "JAX_DISABLE_MOST_OPTIMIZATIONS": "1"}
