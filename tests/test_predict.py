@@ -225,6 +225,8 @@ def test_wtalc_file_and_single_video_inputs(trained, localizer, tmp_path):
               plots=str(tmp_path / "plots"), out=io.StringIO())
   one = localizer.predict({m: videos[v][m] for m in ("rgb", "flow")},
                           video_id=v)
+  assert not one.notes
+  assert any("audio" in n for n in localizer.predict(videos[v]).notes)
   assert json.loads(out.read_text())["results"] == {v: _records(one.segments)}
   other = localizer.predict_many({v: videos[v]}, seconds_per_snippet=1.0)
   assert any("differs from the training data's 0.64" in n

@@ -68,6 +68,9 @@ class VideoPrediction:
     output: The evaluation code's record of the video (for
       :func:`wtal_jax.analysis.plot_video`).
     detections: The segments as :class:`Detections` rows.
+    notes: What was done to the input that a user should know (set by
+      :meth:`Localizer.predict`; :class:`Predictions` holds them for many
+      videos).
   """
 
   video_id: str
@@ -79,6 +82,7 @@ class VideoPrediction:
   class_names: tuple[str, ...]
   output: runner.VideoOutput
   detections: Detections
+  notes: list[str] = dataclasses.field(default_factory=list)
 
   @property
   def seconds_per_snippet(self) -> float:
@@ -227,8 +231,11 @@ class Localizer:
       BadVideoInput: The features are unusable; the message names the
         modality and the fix.
     """
-    return self.predict_many({video_id: features}, seconds_per_snippet,
-                             audio_hop_s).videos[0]
+    preds = self.predict_many({video_id: features}, seconds_per_snippet,
+                              audio_hop_s)
+    video = preds.videos[0]
+    video.notes = list(preds.notes)
+    return video
 
   def predict_many(self, videos: Union[Mapping[str, VideoArrays],
                                        Iterable[tuple[str, VideoArrays]]],
