@@ -32,19 +32,23 @@ Examples:
 For the real releases, --config overrides the derived config name (layout,
 '_audio' with --audio_dir, '_dim<D>' for non-I3D widths), and a report of the
 build (counts, skipped videos and why, warnings) is written next to the
-dataset as build_report.json and build_report.txt.
+dataset as build_report.json and build_report.txt. A mistake in the flags or
+the input files stops the build with one 'error: ...' line and exit status 2.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from typing import Callable
 
 from absl import app
 from absl import flags
+from absl import logging
 
 from data_prep import writer
+from wtal_jax import cli_errors
 
 _CONFIG = flags.DEFINE_string(
     "config", None,
@@ -314,11 +318,21 @@ def main(argv):
         f"Unknown dataset {name!r}; choose one of {', '.join(REGISTRY)}.")
   command = REGISTRY[name]
   _check_flags(command)
+  if not flags.FLAGS["verbosity"].present:
+    # What is built, a bar per split and the summary are printed; TFDS's
+    # INFO logs would repeat them. --verbosity=0 brings them back.
+    logging.set_verbosity(logging.WARNING)
   data_dir = _DATA_DIR.value or writer.default_data_dir()
+  try:
+    os.makedirs(data_dir, exist_ok=True)
+  except OSError as e:
+    raise app.UsageError(f"Data folder {data_dir} cannot be created "
+                         f"({e.strerror}); pass a --data_dir you can write "
+                         "to.") from e
   start = time.time()
   try:
     result = command.run(data_dir, _OVERWRITE.value)
-  except ValueError as e:
+  except ValueError as e:  # Flag values the dataset's config rejects.
     raise app.UsageError(str(e)) from e
   result.seconds = time.time() - start
   verb = (f"built in {result.seconds:.1f} s" if result.built else
@@ -328,4 +342,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli_errors.run(main)

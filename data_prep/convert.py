@@ -163,6 +163,9 @@ class ConvertedDataset(writer.FeatureDatasetBuilder, skip_registration=True):
     self.warnings.append({"split": split, "video": video, "kind": kind,
                           "detail": detail})
 
+  def split_size(self, split: str) -> int:
+    return len(self.spec.splits[split])
+
   def split_examples(self, split: str) -> Iterator[tuple[int, dict[str, Any]]]:
     spec = self.spec
     first = split == next(iter(spec.splits))

@@ -247,6 +247,9 @@ class SyntheticThumos(writer.FeatureDatasetBuilder):
   def _world(self) -> synthetic_model.World:
     return make_world(self.builder_config)
 
+  def split_size(self, split: str) -> int:
+    return len(plan(self.builder_config)[split])
+
   def split_examples(self, split: str):
     config = self.builder_config
     num_classes = self._world.num_classes

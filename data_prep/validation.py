@@ -22,6 +22,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from wtal_jax.cli_errors import UserInputError
+
 ON_BAD_VIDEO = ("error", "skip")
 OUT_OF_VIDEO = ("keep", "drop", "error")
 
@@ -30,7 +32,7 @@ OUT_OF_VIDEO = ("keep", "drop", "error")
 EXTENT_TOLERANCE_S = 1e-3
 
 
-class DataError(ValueError):
+class DataError(UserInputError, ValueError):
   """The input cannot be converted as a whole (e.g. a file is missing)."""
 
 

@@ -7,6 +7,9 @@ generation order (shuffling makes building about ten times slower and buys
 nothing, since readers index randomly), and a :class:`BuildReport` of what was
 written and what was skipped and why. :func:`prepare` runs a builder without
 downloads or statistics (neither needs TensorFlow then).
+
+On the console a build prints what it builds and one progress bar per split
+(on a terminal), instead of TFDS's download messages and per-file bars.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import tensorflow_datasets as tfds
+import tqdm
 
 from wtal_jax.data import schema
 
@@ -118,6 +122,12 @@ class FeatureDatasetBuilder(tfds.core.GeneratorBasedBuilder):
   def split_examples(self, split: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yields ``(unique key, example)`` of one split in a fixed order."""
 
+  def split_size(self, split: str) -> int | None:
+    """How many videos ``split_examples(split)`` considers, for the progress
+    bar; None when unknown."""
+    del split
+    return None
+
   @property
   def report(self) -> BuildReport:
     if not hasattr(self, "_report"):
@@ -140,8 +150,19 @@ class FeatureDatasetBuilder(tfds.core.GeneratorBasedBuilder):
     return {split: self._generate_examples(split)
             for split in self.split_names()}
 
+  def _log_download_bytes(self) -> None:
+    # TFDS announces a download of "Unknown size"; nothing is downloaded.
+    print(f"Building dataset {self.info.full_name} in {self.data_dir} ...",
+          flush=True)
+
+  def _log_download_done(self) -> None:
+    pass  # The caller prints what was built (BuildReport.format).
+
   def _generate_examples(self, split):
-    for key, example in self.split_examples(split):
+    examples = tqdm.tqdm(self.split_examples(split), desc=f"  {split}",
+                         total=self.split_size(split), unit=" videos",
+                         disable=None)  # None: no bar unless on a terminal.
+    for key, example in examples:
       self.report.add_example(split, example)
       yield key, example
     # The metadata is written after generation, so skips found while
@@ -178,7 +199,9 @@ def prepare(make_builder: Callable[[], FeatureDatasetBuilder],
   if os.path.exists(builder_dir):
     shutil.rmtree(builder_dir)
     builder = make_builder()
-  # Nothing is downloaded; keep TFDS's download folder out of data_dir.
+  # Nothing is downloaded; keep TFDS's download folder out of data_dir. The
+  # builder shows its own bar per split (TFDS's would add one per file).
+  tfds.disable_progress_bar()
   with tempfile.TemporaryDirectory() as download_dir:
     builder.download_and_prepare(
         download_dir=download_dir,

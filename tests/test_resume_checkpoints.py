@@ -11,6 +11,7 @@ import pytest
 
 from wtal_jax.training import run_files
 from wtal_jax.training.checkpoints import (MANIFEST, Checkpointer,
+                                           CheckpointMismatchError,
                                            verify_manifest)
 
 
@@ -93,11 +94,17 @@ def test_all_damaged_gives_a_fresh_start(tmp_path, capsys):
   assert ckpt.all_steps() == []
 
 
-def test_intact_checkpoint_that_does_not_fit_raises(tmp_path):
-  # A changed config is not damage: falling back would hide it.
+@pytest.mark.parametrize("template", [
+    {"other": jnp.zeros((7,))},  # Another tree.
+    {"step": jnp.zeros((), jnp.int32), "w": jnp.zeros((65,)),  # A shape.
+     "b": {"x": jnp.zeros((3, 5))}}])
+def test_intact_checkpoint_that_does_not_fit_raises(tmp_path, template):
+  # A changed config is not damage: falling back would hide it. The error is
+  # the user's (a workdir of another config), so it says what to do.
   ckpt = _saved(tmp_path)
-  with pytest.raises(Exception):
-    ckpt.restore_latest({"other": jnp.zeros((7,))})
+  with pytest.raises(CheckpointMismatchError,
+                     match="step 3 .* does not fit this config .*--workdir"):
+    ckpt.restore_latest(template)
   assert sorted(os.listdir(os.path.join(tmp_path, "checkpoints"))) == ["2", "3"]
 
 

@@ -64,13 +64,20 @@ def fail(message: str) -> NoReturn:
   sys.exit(EXIT_USAGE)
 
 
-def _innermost_text(error: BaseException) -> str:
-  """The message of ``KeyError("'x'")`` or ``AttributeError(KeyError(...))``
-  without the quotes and escapes that ``str()`` adds to a ``KeyError``."""
+def _missing_field(error: BaseException) -> str:
+  """The message for ml_collections' ``KeyError`` (or ``AttributeError``
+  around one) on an override of a field that does not exist.
+
+  Its text is the quoted field name, then possibly a "Did you mean" line;
+  ``str()`` of a ``KeyError`` would add quotes and escapes.
+  """
   value: Any = error
   while isinstance(value, BaseException) and value.args:
     value = value.args[0]
-  return str(value).strip("\"'") if isinstance(value, str) else str(error)
+  lines = str(value).strip().splitlines() or ["?"]
+  hint = " ".join(l.strip() for l in lines[1:])
+  return (f"--config.<field> override: the config has no field {lines[0]}. "
+          + (hint or "Check the field name against the config file."))
 
 
 def parse_flags(argv: Sequence[str]) -> list[str]:
@@ -79,13 +86,11 @@ def parse_flags(argv: Sequence[str]) -> list[str]:
   try:
     return flags.FLAGS(list(argv))
   except flags.Error as e:
-    fail(f"{e} (--helpshort lists the flags)")
+    fail(f"{one_line(str(e))} (--helpshort lists the flags)")
   except (KeyError, AttributeError) as e:
     # ml_collections raises these for a --config.<field>=... override whose
     # field the config does not have.
-    fail(f"--config.<field> override: the config has no field "
-         f"'{_innermost_text(e)}'. Check the field name against the config "
-         "file (or --helpfull).")
+    fail(_missing_field(e))
 
 
 def run(main: Callable[[list[str]], Any],

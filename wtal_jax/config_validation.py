@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import jax
 
+from wtal_jax.cli_errors import UserInputError
 from wtal_jax.data import pipeline
 from wtal_jax.data.normalization import NORMALIZATIONS
+from wtal_jax.data.registry import DATASETS
 from wtal_jax.data.sampling import SNIPPET_SAMPLING
 from wtal_jax.evaluation.postprocess import POSTPROCESS
 from wtal_jax.models.fusion import FUSIONS
@@ -22,7 +24,7 @@ from wtal_jax.models.heads import HEADS
 from wtal_jax.models.heads.caav import CLASSIFIERS
 
 
-class ConfigError(ValueError):
+class ConfigError(UserInputError, ValueError):
   """A config value is invalid; the message names the field and a fix."""
 
 
@@ -77,6 +79,8 @@ def validate(config) -> None:
   """
   fusion, head, train, data = (config.model.fusion, config.model.head,
                                config.train, config.data)
+  _require(data.name in DATASETS, "data.name",
+           f"unknown dataset {data.name!r}; choose from {DATASETS.names()}.")
   _require(fusion.kind in FUSIONS, "model.fusion.kind",
            f"unknown fusion {fusion.kind!r}; choose from {FUSIONS.names()}.")
   _require(head.kind in HEADS, "model.head.kind",

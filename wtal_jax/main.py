@@ -13,7 +13,8 @@ Multi-process jobs run the same command in every process. On a Cloud TPU pod
 nothing more is needed (the topology is detected); elsewhere pass
 --coordinator_address=HOST:PORT --num_processes=N --process_id=I (see
 launch/). SIGTERM saves a checkpoint and exits with status 143; re-run the
-command to resume.
+command to resume. A mistake in the flags, the config or the workdir stops
+the run with one 'error: ...' line and exit status 2.
 """
 
 import sys
@@ -21,6 +22,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from wtal_jax import cli_errors
 from wtal_jax.training import distributed, preemption
 from wtal_jax.training.train import train_and_evaluate
 
@@ -45,9 +47,27 @@ _PROCESS_ID = flags.DEFINE_integer(
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+def _config():
+  """The parsed config; a config file that fails to load is the user's."""
+  try:
+    config = _CONFIG.value
+    config.keys()  # A file that failed to load raises on first access.
+    return config
+  except OSError as e:
+    raise app.UsageError(
+        f"--config={flags.FLAGS['config'].serialize().split('=', 1)[-1]}: "
+        f"{str(e).strip().splitlines()[-1].strip()}") from None
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if not flags.FLAGS["verbosity"].present:
+    # Progress, evaluations and the final table are printed; the libraries'
+    # INFO logs (JAX's backend probing, one block per checkpoint save) would
+    # bury them. --v=0 or --verbosity=0 brings them back.
+    logging.set_verbosity(logging.WARNING)
+  config = _config()
   try:
     setup = distributed.resolve(_COORDINATOR.value, _NUM_PROCESSES.value,
                                 _PROCESS_ID.value)
@@ -58,17 +78,12 @@ def main(argv):
   distributed.initialize(setup)
   if not distributed.is_primary():  # One copy of the log, from process 0.
     logging.set_verbosity(logging.WARNING)
-  elif not flags.FLAGS["verbosity"].present:
-    # Progress, evaluations and the final table are printed; the libraries'
-    # INFO logs (one block per checkpoint save) would bury them. --v=0 or
-    # --verbosity=0 brings them back.
-    logging.set_verbosity(logging.WARNING)
   try:
-    train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+    train_and_evaluate(config, _WORKDIR.value)
   except preemption.Preempted as e:
     print(str(e), file=sys.stderr, flush=True)
     sys.exit(preemption.EXIT_CODE)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli_errors.run(main)

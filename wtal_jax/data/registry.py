@@ -13,6 +13,7 @@ from typing import Callable
 
 from absl import logging
 
+from wtal_jax.cli_errors import UserInputError
 from wtal_jax.data.source import FeatureDataset, builder_dir, default_data_dir
 from wtal_jax.registry import Registry
 
@@ -89,7 +90,7 @@ DATASETS.register("ave")(DatasetEntry(
     default_builder_config="default"))
 
 
-class DatasetNotPreparedError(FileNotFoundError):
+class DatasetNotPreparedError(UserInputError, FileNotFoundError):
   """A real dataset was asked for but has not been converted yet."""
 
 
@@ -113,9 +114,8 @@ def open_dataset(data_cfg) -> FeatureDataset:
       raise DatasetNotPreparedError(
           f"Dataset {name!r} is not prepared: nothing found at {where}.\n"
           + entry.how_to_prepare)
+    # The builder prints what it builds; later runs reuse it.
     logging.info("Dataset %s not found at %s; building it now (one-off).",
                  name, where)
-    print(f"Building dataset {name}/{builder_config} in {data_dir} "
-          "(first use; later runs reuse it)...", flush=True)
     directory = entry.build(data_dir, builder_config)
   return FeatureDataset(directory)

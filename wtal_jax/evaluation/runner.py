@@ -12,7 +12,9 @@ import dataclasses
 import time
 from typing import Any, Sequence
 
+import jax
 import numpy as np
+import tqdm
 
 from wtal_jax.data import pipeline
 from wtal_jax.data.source import VideoSplit
@@ -49,6 +51,11 @@ def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
                             eval_cfg.max_snippets_per_batch,
                             row_multiple=mesh.devices.size)
   outputs: list[VideoOutput | None] = [None] * len(split)
+  # On a terminal, process 0 shows how far the pass is; the bar is removed
+  # when done (the caller prints the scores).
+  bar = tqdm.tqdm(total=len(split), desc="  evaluating", unit=" videos",
+                  leave=False, disable=None if jax.process_index() == 0
+                  else True)
   for chunk in plan:
     rows = parallel.local_rows(mesh, len(chunk.videos))
     local = pipeline.eval_batch(split, groups, chunk, rows, stats)
@@ -74,6 +81,8 @@ def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
           segment_labels_N=ex["segment_labels"],
           ambiguous_Ax2=ex["ambiguous"],
           snippet_labels_T=ex.get("snippet_labels"))
+    bar.update(sum(v >= 0 for v in chunk.videos))
+  bar.close()
   missing = [i for i, o in enumerate(outputs) if o is None]
   if missing:
     raise RuntimeError(f"Evaluation plan missed videos {missing[:5]}...")

@@ -31,10 +31,15 @@ import orbax.checkpoint as ocp
 from absl import logging
 from orbax.checkpoint import checkpoint_managers as policies
 
+from wtal_jax.cli_errors import UserInputError
 from wtal_jax.training import distributed
 
 BEST_METRIC = "avg_map"
 MANIFEST = "wtal_manifest.json"
+
+
+class CheckpointMismatchError(UserInputError, ValueError):
+  """An intact checkpoint does not fit the state it is restored into."""
 
 
 def _sha256(path: str) -> str:
@@ -165,7 +170,8 @@ class Checkpointer:
     message = (f"Checkpoint of step {step} in {self.directory} is damaged: "
                f"{problem}. Skipping it; it is moved to {self.quarantine}/ "
                "for inspection.")
-    logging.warning(message)
+    # Printed, not logged: with the console's log level at WARNING a log
+    # line would show the same message a second time.
     if distributed.is_primary():
       print(f"WARNING: {message}", file=sys.stderr, flush=True)
     # Every process has checked the same files before any is moved.
@@ -183,6 +189,10 @@ class Checkpointer:
     aside. An intact checkpoint that does not fit ``template`` (e.g. the
     config changed) raises: that is not damage, and falling back would hide
     it.
+
+    Raises:
+      CheckpointMismatchError: The newest intact checkpoint does not fit
+        ``template``.
     """
     skipped = False
     restored = None
@@ -194,7 +204,15 @@ class Checkpointer:
           self._manager = self._open()
         logging.info("Restoring checkpoint of step %d from %s", step,
                      self.directory)
-        restored = self.restore(step, template)
+        try:
+          restored = self.restore(step, template)
+        except ValueError as e:  # Orbax: tree structure or shape mismatch.
+          detail = str(e).strip().splitlines()[0].rstrip(":")
+          raise CheckpointMismatchError(
+              f"The checkpoint of step {step} in {self.directory} does not "
+              f"fit this config ({detail}). The workdir holds a run with "
+              "another config (see its config.json): use a new --workdir, "
+              "or re-run with that config.") from None
         break
       self._set_aside(step, problem)
       skipped = True

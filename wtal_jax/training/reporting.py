@@ -49,7 +49,9 @@ def format_duration(seconds: float) -> str:
 class Progress:
   """Tracks step throughput and prints ``step i/N ... ETA`` lines.
 
-  The rate ignores the first measured step, which includes compilation.
+  The rate ignores the first measured step, which includes compilation, so
+  the first line has no rate and says ``ETA ?``. The last step's line has no
+  ETA, and lines with ``timing=False`` (evaluations) show neither.
   """
 
   def __init__(self, start_step: int, total_steps: int, stream=None):
@@ -60,29 +62,45 @@ class Progress:
     self._s0 = None
 
   def rate(self, step: int) -> float:
-    """Steps per second since the first completed step."""
+    """Steps per second since the first completed step (NaN until a step
+    after it has completed)."""
     now = time.perf_counter()
     if self._t0 is None:
       self._t0, self._s0 = now, step
+    if step <= self._s0:
       return float("nan")
     return (step - self._s0) / max(now - self._t0, 1e-9)
 
-  def line(self, step: int, scalars: Mapping[str, float], extra: str = "") -> str:
-    rate = self.rate(step)
-    eta = (self.total_steps - step) / rate if rate > 0 else float("nan")
+  def line(self, step: int, scalars: Mapping[str, float], extra: str = "",
+           timing: bool = True) -> str:
+    """``step i/N (p%) | scalars | rate | ETA | extra``.
+
+    Args:
+      step: The completed step.
+      scalars: Name -> value, shown with 4 significant digits.
+      extra: Appended as is.
+      timing: Show the rate and the ETA (training lines; an evaluation's
+        duration would distort them).
+    """
     pct = 100.0 * step / max(self.total_steps, 1)
     parts = [f"step {step}/{self.total_steps} ({pct:.0f}%)"]
     parts += [f"{k} {v:.4g}" for k, v in scalars.items()]
-    if math.isfinite(rate):
-      parts.append(f"{rate:.2f} steps/s")
-    parts.append(f"ETA {format_duration(eta)}")
+    if timing:
+      rate = self.rate(step)
+      if math.isfinite(rate):
+        parts.append(f"{rate:.2f} steps/s")
+      if step < self.total_steps:
+        eta = (self.total_steps - step) / rate if rate > 0 else float("nan")
+        parts.append(f"ETA {format_duration(eta)}")
     if extra:
       parts.append(extra)
     return " | ".join(parts)
 
-  def report(self, step: int, scalars: Mapping[str, float], extra: str = ""):
+  def report(self, step: int, scalars: Mapping[str, float], extra: str = "",
+             timing: bool = True):
     if jax.process_index() == 0:
-      print(self.line(step, scalars, extra), file=self.stream, flush=True)
+      print(self.line(step, scalars, extra, timing), file=self.stream,
+            flush=True)
 
 
 _GATE_METRIC = re.compile(r"^gate_(rate|prob)/(?P<gate>.+)_gate_\d+$")

@@ -14,7 +14,39 @@ import json
 import os
 from typing import Callable
 
+from wtal_jax.cli_errors import UserInputError
+
 METRICS_FILE = "metrics.jsonl"
+
+
+class WorkdirError(UserInputError, OSError):
+  """The workdir cannot be used; the message says why and what to do."""
+
+
+def make_workdir(workdir: str) -> str:
+  """Creates ``workdir`` (not its parents) and returns its absolute path.
+
+  A missing parent is refused rather than created: it is usually a typo in
+  the path, and a run in an unintended place is only found out later.
+
+  Raises:
+    WorkdirError: The parent folder does not exist, the path is a file, or
+      the folder cannot be created.
+  """
+  path = os.path.abspath(workdir)
+  parent = os.path.dirname(path)
+  if not os.path.isdir(parent):
+    raise WorkdirError(f"workdir {workdir}: its parent folder {parent} does "
+                       "not exist. Create it first, or fix the path.")
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise WorkdirError(f"workdir {workdir} is a file, not a folder. Choose "
+                       "another path.")
+  try:
+    os.makedirs(path, exist_ok=True)
+  except OSError as e:
+    raise WorkdirError(f"workdir {workdir} cannot be created ({e.strerror}). "
+                       "Choose a folder you can write to.") from None
+  return path
 
 
 def atomic_write(path: str, write: Callable[[str], None]) -> None:

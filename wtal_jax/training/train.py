@@ -19,6 +19,7 @@ import numpy as np
 from absl import logging
 
 from wtal_jax import config_validation
+from wtal_jax.cli_errors import UserInputError
 from wtal_jax.data import normalization, pipeline
 from wtal_jax.data.registry import open_dataset
 from wtal_jax.evaluation import runner, snippet_eval
@@ -35,8 +36,9 @@ from wtal_jax.training.reporting import (MetricWriter, Progress,
 from wtal_jax.training.state import create_train_state, make_optimizer
 
 
-class NonFiniteLossError(FloatingPointError):
-  """Training produced a NaN or infinite loss."""
+class NonFiniteLossError(UserInputError, FloatingPointError):
+  """Training produced a NaN or infinite loss (the message suggests a lower
+  learning rate or a check of the features)."""
 
 
 def _check_finite(step: int, metrics: dict[str, Any],
@@ -137,15 +139,8 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   Returns:
     The final test metrics (``avg_map``, ``map@<tiou>``, ``cls_map``, ...).
   """
-  workdir = os.path.abspath(workdir)
-  os.makedirs(workdir, exist_ok=True)
+  workdir = run_files.make_workdir(workdir)
   exp = Experiment(config)
-  if jax.process_index() == 0:
-    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
-      f.write(config.to_json_best_effort(indent=2))
-    # What wtal_jax.Localizer needs to run the model without the dataset.
-    inference_metadata.write(workdir, inference_metadata.from_experiment(
-        exp, *recipe_of(config)))
   train_split = exp.dataset.split(config.data.train_split)
   tcfg = config.train
 
@@ -161,6 +156,14 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
       print(f"Resuming from step {int(state.step)} ({ckpt.directory}).",
             flush=True)
       run_files.trim_metrics(workdir, int(state.step))
+  # After the restore: a config that does not fit the workdir's checkpoint
+  # stops the run and leaves the files of the run that wrote it.
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+      f.write(config.to_json_best_effort(indent=2))
+    # What wtal_jax.Localizer needs to run the model without the dataset.
+    inference_metadata.write(workdir, inference_metadata.from_experiment(
+        exp, *recipe_of(config)))
   start = int(state.step)
 
   train_step = steps.make_train_step(exp.model, exp.head_spec,
@@ -203,7 +206,8 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
             o.gate_probs for o in last_eval.outputs)})
         score = snippet_eval.selection_metric(config.eval)
         progress.report(done, {f"test {score}": 100 * last_eval.metrics[score]},
-                        extra=f"eval {format_duration(last_eval.seconds)}")
+                        extra=f"eval {format_duration(last_eval.seconds)}",
+                        timing=False)
         # The checkpointer ranks by its "avg_map" slot; it holds the score
         # config.eval.metric selects.
         ckpt.save(done, state, {"avg_map": last_eval.metrics[score]})
