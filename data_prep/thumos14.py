@@ -1,6 +1,6 @@
 """``thumos14``: the THUMOS14 I3D feature releases as a wtal_jax dataset.
 
-Two public layouts are read (see the README, "Preparing real features"):
+Two public layouts are read (see docs/datasets.md, "Preparing real features"):
 
 * ``wtalc``: ``Thumos14reduced-I3D-JOINTFeatures.npy`` (one ``(T, 2048)``
   array per video, RGB then flow, rows in the order of ``videoname.npy``)

@@ -51,7 +51,7 @@ DATASETS.register("synthetic_thumos")(DatasetEntry(
 
 _REAL_HINT = (
     "Prepare it from the public feature release with\n  {command}\n"
-    "(see the README section 'Preparing real features'), or train on the "
+    "(see docs/datasets.md, 'Preparing real features'), or train on the "
     "generated dataset instead with --config={config_hint}:synthetic.")
 
 DATASETS.register("thumos14")(DatasetEntry(
