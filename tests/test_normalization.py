@@ -61,14 +61,11 @@ def test_min_scale_keeps_training_features_non_negative_with_unit_std(offset):
     np.testing.assert_array_equal(stats.apply("rgb", rgb) == 0, rgb == 0)
 
 
-def test_stats_round_trip_through_arrays_and_leave_other_modalities():
+def test_modalities_without_statistics_pass_through():
   stats = normalization.compute_stats(_Split(_videos(2)), ["rgb"], "min_scale")
-  back = normalization.FeatureStats.from_arrays(stats.to_arrays(), stats.mode)
   x = _videos(3)[0]
-  np.testing.assert_array_equal(back.apply("rgb", x["rgb"]),
-                                stats.apply("rgb", x["rgb"]))
-  assert back.mode == "min_scale"
-  assert back.apply("flow", x["flow"]) is x["flow"]
+  assert stats.mode == "min_scale"
+  assert stats.apply("flow", x["flow"]) is x["flow"]
 
 
 def test_unknown_mode_and_empty_split_are_refused():

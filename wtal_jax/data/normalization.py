@@ -48,22 +48,6 @@ class FeatureStats:
       return x_TxD
     return ((x_TxD - self.shift[name]) / self.scale[name]).astype(np.float32)
 
-  def to_arrays(self) -> dict[str, np.ndarray]:
-    """Flat ``{"shift/<name>": ..., "scale/<name>": ...}`` for saving."""
-    out = {f"shift/{m}": v for m, v in self.shift.items()}
-    out.update({f"scale/{m}": v for m, v in self.scale.items()})
-    return out
-
-  @classmethod
-  def from_arrays(cls, arrays: Mapping[str, np.ndarray],
-                  mode: str) -> "FeatureStats":
-    """Inverse of :meth:`to_arrays`."""
-    shift = {k.split("/", 1)[1]: np.asarray(v, np.float32)
-             for k, v in arrays.items() if k.startswith("shift/")}
-    scale = {k.split("/", 1)[1]: np.asarray(v, np.float32)
-             for k, v in arrays.items() if k.startswith("scale/")}
-    return cls(shift=shift, scale=scale, mode=mode)
-
 
 def compute_stats(split, modalities, mode: str = "standardize",
                   min_std: float = 1e-3) -> FeatureStats:
