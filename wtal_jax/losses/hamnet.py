@@ -20,9 +20,8 @@ videos)`` and honours the mask.
   ``gamma_v = min_t a + drop_threshold (max_t a - min_t a)`` instead, the
   public code's ``adl_include_min`` variant. With ``drop="high"`` (the paper:
   "drop the more discriminative parts") snippets with ``a >= gamma_v`` are dropped:
-  ``a_semi = a [a < gamma_v]`` and ``a_hard = [a < gamma_v]``.
-  ``drop="low"`` keeps ``a > gamma_v`` instead, as the final public THUMOS14
-  code does.
+  ``a_semi = a [a < gamma_v]`` and ``a_hard = [a < gamma_v]``, the public
+  code's mask. ``drop="low"`` keeps ``a > gamma_v`` instead.
 * The dropped scores keep each snippet's minimum over classes, as the public
   code does: ``s_drop = a' (s - min_c s) + min_c s``; a dropped snippet then
   scores the same for every class instead of contributing zeros.
