@@ -90,6 +90,7 @@ def main(argv):
     jax.block_until_ready(preds.videos[-1].cas_TxC)
     return time.perf_counter() - t0, preds
 
+  load_before = os.getloadavg()[0]
   first, preds = timed()
   warm = [timed()[0] for _ in range(_REPEATS.value)]
   seconds = statistics.median(warm)
@@ -103,7 +104,9 @@ def main(argv):
       "machine": {"platform": platform.platform(), "python": sys.version,
                   "jax": jax.__version__, "devices": str(jax.devices()),
                   "cpu_count": os.cpu_count(),
-                  "load_average_1min": os.getloadavg()[0]},
+                  # The machine may be shared: other jobs slow the bench.
+                  "load_average_1min": {"start": load_before,
+                                        "end": os.getloadavg()[0]}},
       "model": model,
       "fusion": cfg.model.fusion.kind, "head": cfg.model.head.kind,
       "dataset": f"{config.data.name}/{config.data.builder_config}",
