@@ -49,8 +49,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.fusion.temperature = 0.1
   c.model.fusion.skip_gates = True
   c.model.fusion.stage_gate = True
-  # Skip gates start on their unattended path (see models/fusion/gates.py).
-  c.model.fusion.gate_prior = 0.95
+  # Initial probability of each skip gate's unattended path; 0 = Xavier
+  # gates (see models/fusion/gates.py and docs/method_notes.md).
+  c.model.fusion.gate_prior = 0.0
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = caav_head()

@@ -7,14 +7,13 @@ which LGCA shows acts as a regulariser. The gate probabilities are sown into the
 ``intermediates`` collection under the key ``probs`` so that analysis code can
 read them functionally.
 
-How a gate starts matters. With Xavier weights on raw or attended features
-the logits divided by 0.1 are large, so at initialisation each video is sent
-down an arbitrary path, often the attended one, which is close to the video's
-mean feature while attention is still uniform and so erases the timing the
-head needs. A gate with a ``prior`` therefore starts as its baseline, as a
-highway network's carry gate does: zero weights and a bias that gives the
-first path probability ``prior`` on every snippet. The weights are trained from
-there, so the gate moves away from the baseline only where the loss asks it to.
+How a gate starts matters. With Xavier weights (the default) on raw or
+attended features, the logits divided by 0.1 are large, so at initialisation
+each video is sent down an arbitrary path. A gate with a ``prior`` starts as
+its baseline instead, as a highway network's carry gate does: zero weights and
+a bias that gives the first path probability ``prior`` on every snippet. The
+weights are trained from there. docs/method_notes.md gives what each
+choice measured.
 """
 
 from __future__ import annotations
