@@ -186,6 +186,7 @@ def main(argv):
   base = _CONFIG.value
   num_steps = _NUM_STEPS.value or base.train.num_steps
   root = _WORKDIR_ROOT.value or tempfile.mkdtemp(prefix="wtal_ablations_")
+  os.makedirs(root, exist_ok=True)
   output = _OUTPUT.value or os.path.join(
       "bench", "results", time.strftime("ablations-%Y%m%d-%H%M%S"))
   config_name = config_flags.get_config_filename(flags.FLAGS["config"])

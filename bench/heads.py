@@ -271,6 +271,7 @@ def main(argv):
   heads = _HEADS.value or HEADS.names()
   found = recipes()
   workroot = _WORKDIR.value or tempfile.mkdtemp(prefix="bench_heads_")
+  os.makedirs(workroot, exist_ok=True)
   budget = {"steps": _STEPS.value,
             "num_snippets": _SNIPPETS.value or "synthetic default",
             "batch_size": _BATCH.value or "synthetic default",
