@@ -186,11 +186,16 @@ def overlong_instances(timings: Mapping[str, Any]) -> list[str]:
   return out
 
 
-_ANNOTATIONS = flags.DEFINE_string(
-    "annotations", None,
-    "W-TALC THUMOS14 annotation folder (Thumos14reduced-Annotations).")
-_OUTPUT = flags.DEFINE_string(
-    "output", DEFAULT_OUTPUT, "Where to write the timings JSON.")
+def _define_flags():
+  """Defined only when run as a program: this module is also a library, and
+  global flags would clash with those of other command-line modules (e.g.
+  ``--output``) imported in the same process."""
+  global _ANNOTATIONS, _OUTPUT
+  _ANNOTATIONS = flags.DEFINE_string(
+      "annotations", None,
+      "W-TALC THUMOS14 annotation folder (Thumos14reduced-Annotations).")
+  _OUTPUT = flags.DEFINE_string(
+      "output", DEFAULT_OUTPUT, "Where to write the timings JSON.")
 
 
 def main(argv):
@@ -210,4 +215,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  _define_flags()
   app.run(main)

@@ -7,14 +7,22 @@ import pathlib
 import subprocess
 import sys
 
+from absl import flags
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _load_bench():
+  before = set(flags.FLAGS)
   spec = importlib.util.spec_from_file_location(
       "bench_heads", REPO / "bench" / "heads.py")
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
+  # The bench parses its flags only in its own process (the subprocess runs
+  # below). Left in absl's global registry they would clash with the flags
+  # of command-line modules that other tests import (e.g. --workdir).
+  for name in set(flags.FLAGS) - before:
+    delattr(flags.FLAGS, name)
   return module
 
 
