@@ -69,8 +69,8 @@ def test_heads_without_an_lgca_config_get_lgca_placed_by_the_head():
   assert config.model.head.kind == "hamnet"
   fusion = config.model.fusion
   # HAM-Net reads the raw streams: LGCA cross-attends them, no embedding.
-  assert (fusion.kind, fusion.num_stages, fusion.gate, fusion.embed_dim) == (
-      "lgca", 1, "leaky", 0)
+  assert (fusion.kind, fusion.num_stages, fusion.gate, fusion.embed_dim,
+          fusion.gate_prior) == ("lgca", 1, "leaky", 0, 0.0)
   _, concat = heads.config_for("caav", "concat", found)
   assert concat.model.fusion.embed_dim == 0
   assert concat.model.head.kind == "caav"

@@ -58,3 +58,14 @@ def test_head_fields_come_from_config_then_published_defaults():
   assert head.num_classes == 7 and head.dropout == 0.25
   assert head.pool_kernel == hamnet.default_config().pool_kernel
   assert head.attention_dim == hamnet.default_config().attention_dim
+
+
+def test_lgca_placement_and_gate_start_follow_the_head():
+  def fusion(name):
+    return config_lib.load_config(os.path.join(ROOT, "configs", name)
+                                  ).model.fusion
+  for name in ("thumos_lgca_um.py", "thumos_lgca_asl.py"):
+    assert (fusion(name).embed_dim, fusion(name).gate_prior) == (0, 0.0)
+  for name in ("thumos_lgca_caav.py", "thumos_caav_av.py",
+               "thumos_lgca_3cnet.py", "anet_lgca.py"):
+    assert (fusion(name).embed_dim, fusion(name).gate_prior) == (1024, 0.95)

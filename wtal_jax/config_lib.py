@@ -83,6 +83,8 @@ def raw_concat(c: ml_collections.ConfigDict) -> None:
 def lgca_fusion(c: ml_collections.ConfigDict, num_stages: int = 1) -> None:
   """LGCA with leaky gates (tau 0.1) in front of the config's head.
 
+  Where LGCA sits and how its skip gates start follow from the head.
+
   One stage is the LGCA paper's choice for RGB-flow heads, two for
   audio-visual CAAV. Call it after the head is set: where LGCA sits follows
   from the head (its ``HeadSpec.fusion_embed_dim``). It cross-attends the
@@ -94,6 +96,11 @@ def lgca_fusion(c: ml_collections.ConfigDict, num_stages: int = 1) -> None:
   from wtal_jax.models.heads import HEADS  # pylint: disable=g-import-not-at-top
   c.model.fusion.kind = "lgca"
   c.model.fusion.embed_dim = HEADS.get(c.model.head.kind).fusion_embed_dim
+  # Behind an embedding (post-(Leaky)ReLU, so ReLU(X) ~ X) the skip gates
+  # start on the unattended path, i.e. as the baseline; on raw streams, which
+  # the CPU-sized variants centre, ReLU(X) would halve X, so they start as
+  # Xavier gates (measurements in docs/method_notes.md).
+  c.model.fusion.gate_prior = 0.95 if c.model.fusion.embed_dim else 0.0
   c.model.fusion.num_stages = num_stages
   c.model.fusion.gate = "leaky"
   c.model.fusion.temperature = 0.1
