@@ -158,14 +158,19 @@ def test_lgca_two_stage_matches_numpy_reference():
                                  atol=1e-5)
 
 
-def test_lgca_sows_every_gate_with_its_path_count():
-  module = _fusion("lgca")
+def _sown_at_init(module):
+  """The ``intermediates`` a freshly initialised fusion sows on ``_inputs()``."""
   xs, mask = _inputs()
   variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
                           train=False)
   _, state = module.apply(variables, xs, mask, train=False,
                           mutable=["intermediates"])
-  sown = state["intermediates"]
+  return state["intermediates"]
+
+
+def test_lgca_sows_every_gate_with_its_path_count():
+  module = _fusion("lgca")
+  sown = _sown_at_init(module)
   for gate, paths in GATE_PATHS.items():
     for m in range(2):
       probs = sown[gate_module_name(gate, m)]["probs"][0]
@@ -242,12 +247,7 @@ def test_gate_prior_starts_every_snippet_on_the_first_path(kind, num_paths,
 
 def test_lgca_gate_prior_biases_skip_gates_only_and_starts_near_baseline():
   module = _fusion("lgca", gate_prior=0.95)
-  xs, mask = _inputs()
-  variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
-                          train=False)
-  _, state = module.apply(variables, xs, mask, train=False,
-                          mutable=["intermediates"])
-  sown = state["intermediates"]
+  sown = _sown_at_init(module)
   for m in range(2):
     skip1 = np.asarray(sown[gate_module_name("skip1", m)]["probs"][0])
     np.testing.assert_allclose(skip1[..., 0], 0.95, rtol=1e-5)
