@@ -43,10 +43,9 @@ def peak_kb():
 _CHILD_BUILD = _PEAK + """
 import sys
 sys.argv = ["build"] + sys.argv[1:]
-from absl import app
 from data_prep import build
 try:
-  app.run(build.main)
+  build.cli()
 except SystemExit as e:
   print("PEAK_KB", peak_kb())
   raise

@@ -50,93 +50,129 @@ from absl import logging
 from data_prep import writer
 from wtal_jax import cli_errors
 
-_CONFIG = flags.DEFINE_string(
-    "config", None,
-    "Dataset config. synthetic_thumos: 'full' (all 200 train + 212 test "
-    "videos, rgb/flow/audio 1024/1024/128; default) or 'tiny' (24 + 12 videos "
-    "cropped to 96 snippets, widths 32/32/16), or a canonical name such as "
-    "'full_seed3'. Real releases (thumos14, activitynet12, ave): overrides the "
-    "derived config name.")
-_DATA_DIR = flags.DEFINE_string(
-    "data_dir", None,
-    f"TFDS data folder; default ${writer.DATA_DIR_ENV} or "
-    "~/tensorflow_datasets.")
-_SEED = flags.DEFINE_integer(
-    "seed", None,
-    "Seed of the generated features (synthetic datasets); a seed other than "
-    "the config's gets its own config name '<config>_seed<N>'.")
-_OVERWRITE = flags.DEFINE_bool(
-    "overwrite", False, "Rebuild even if the dataset already exists.")
-_NUM_TRAIN = flags.DEFINE_integer(
-    "num_train", None,
-    "[synthetic_thumos] Number of train videos (class-balanced choice).")
-_NUM_TEST = flags.DEFINE_integer(
-    "num_test", None, "[synthetic_thumos] Number of test videos.")
-_MAX_SNIPPETS = flags.DEFINE_integer(
-    "max_snippets", None,
-    "[synthetic_thumos] Crop every video to its first N snippets, keeping "
-    "the instances inside.")
-_DIMS = flags.DEFINE_list(
-    "dims", None, "[synthetic_thumos] Widths of rgb,flow,audio, e.g. 64,64,16.")
+# Set by _define_flags().
+_CONFIG = None
+_DATA_DIR = None
+_SEED = None
+_OVERWRITE = None
+_NUM_TRAIN = None
+_NUM_TEST = None
+_MAX_SNIPPETS = None
+_DIMS = None
+_LAYOUT = None
+_FEATURES = None
+_ANNOTATIONS = None
+_AUDIO_DIR = None
+_AUDIO_HOP = None
+_AUDIO_DIM = None
+_AUDIO_MAX_MISMATCH = None
+_STREAM_DIM = None
+_FRAMES_PER_SNIPPET = None
+_FPS = None
+_ON_BAD_VIDEO = None
+_OUT_OF_VIDEO = None
+_AVE_DIR = None
+_VISUAL_DIM = None
 
-# Flags of the converters of real feature releases.
-_LAYOUT = flags.DEFINE_enum(
-    "layout", "wtalc", ["wtalc", "per_video"],
-    "[thumos14, activitynet12] Release layout: 'wtalc' (one JOINT features "
-    ".npy + W-TALC annotation folder) or 'per_video' (THUMOS14 only: "
-    "features/{train,test}/{rgb,flow}/<video>.npy + gt.json + split files).")
-_FEATURES = flags.DEFINE_string(
-    "features", None,
-    "[thumos14, activitynet12, ave] wtalc: the <Name>-I3D-JOINTFeatures.npy "
-    "file; per_video: the features folder (default <annotations>/features); "
-    "ave: the folder with visual/ and audio/ (default <ave_dir>/features).")
-_ANNOTATIONS = flags.DEFINE_string(
-    "annotations", None,
-    "[thumos14, activitynet12] wtalc: the <Name>-Annotations folder; "
-    "per_video: the folder with gt.json, split_train.txt, split_test.txt.")
-_AUDIO_DIR = flags.DEFINE_string(
-    "audio_dir", None,
-    "[thumos14, activitynet12] Folder of per-video <video>.npy audio features "
-    "(VGGish, 128-d); aligned to the visual snippets, stored as 'audio'. "
-    "Adds '_audio' to the config name.")
-_AUDIO_HOP = flags.DEFINE_float(
-    "audio_hop", None,
-    "[thumos14, activitynet12, ave] Seconds between audio frames (default "
-    "0.96 for VGGish; 1.0 for AVE).")
-_AUDIO_DIM = flags.DEFINE_integer(
-    "audio_dim", None, "[thumos14, activitynet12, ave] Audio width (128).")
-_AUDIO_MAX_MISMATCH = flags.DEFINE_float(
-    "audio_max_mismatch", None,
-    "[thumos14, activitynet12] Largest audio/video length disagreement, as a "
-    "fraction of the video (default 0.1, never below 3 hops); beyond it the "
-    "video is refused.")
-_STREAM_DIM = flags.DEFINE_integer(
-    "stream_dim", None,
-    "[thumos14, activitynet12] Width of each of RGB and flow (1024 for I3D).")
-_FRAMES_PER_SNIPPET = flags.DEFINE_float(
-    "frames_per_snippet", None,
-    "[thumos14, activitynet12] Frames per feature snippet (16).")
-_FPS = flags.DEFINE_float(
-    "fps", None,
-    "[thumos14, activitynet12] Frame rate of the feature extraction (25).")
-_ON_BAD_VIDEO = flags.DEFINE_enum(
-    "on_bad_video", None, ["error", "skip"],
-    "[thumos14, activitynet12, ave] A video with unusable data (missing "
-    "file, wrong width, NaN/inf, empty or all-zero, audio length far off, "
-    "unknown label, end < start): 'error' stops the build (default), 'skip' "
-    "leaves it out and lists it in the report.")
-_OUT_OF_VIDEO = flags.DEFINE_enum(
-    "out_of_video", None, ["keep", "drop", "error"],
-    "[thumos14, activitynet12, ave] Ground-truth segments outside their "
-    "video: 'keep' as annotated and report them (default; the official "
-    "evaluation keeps them; ave: 'error'), 'drop' (reported) or 'error'.")
-_AVE_DIR = flags.DEFINE_string(
-    "ave_dir", None,
-    "[ave] The AVE_Dataset folder (Annotations.txt, trainSet.txt, "
-    "valSet.txt, testSet.txt).")
-_VISUAL_DIM = flags.DEFINE_integer(
-    "visual_dim", None,
-    "[ave] Visual feature width (default: that of the first video).")
+
+def _define_flags():
+  """Defined only when run as a program, so that this module can be
+  imported next to the other command-line modules (``wtal_jax.main``
+  also defines ``--config``). Defining them again is a no-op."""
+  global _CONFIG, _DATA_DIR, _SEED, _OVERWRITE, _NUM_TRAIN, _NUM_TEST
+  global _MAX_SNIPPETS, _DIMS, _LAYOUT, _FEATURES, _ANNOTATIONS, _AUDIO_DIR
+  global _AUDIO_HOP, _AUDIO_DIM, _AUDIO_MAX_MISMATCH, _STREAM_DIM
+  global _FRAMES_PER_SNIPPET, _FPS, _ON_BAD_VIDEO, _OUT_OF_VIDEO, _AVE_DIR
+  global _VISUAL_DIM
+  if _CONFIG is not None:
+    return
+  _CONFIG = flags.DEFINE_string(
+      "config", None,
+      "Dataset config. synthetic_thumos: 'full' (all 200 train + 212 test "
+      "videos, rgb/flow/audio 1024/1024/128; default) or 'tiny' (24 + 12 videos "
+      "cropped to 96 snippets, widths 32/32/16), or a canonical name such as "
+      "'full_seed3'. Real releases (thumos14, activitynet12, ave): overrides the "
+      "derived config name.")
+  _DATA_DIR = flags.DEFINE_string(
+      "data_dir", None,
+      f"TFDS data folder; default ${writer.DATA_DIR_ENV} or "
+      "~/tensorflow_datasets.")
+  _SEED = flags.DEFINE_integer(
+      "seed", None,
+      "Seed of the generated features (synthetic datasets); a seed other than "
+      "the config's gets its own config name '<config>_seed<N>'.")
+  _OVERWRITE = flags.DEFINE_bool(
+      "overwrite", False, "Rebuild even if the dataset already exists.")
+  _NUM_TRAIN = flags.DEFINE_integer(
+      "num_train", None,
+      "[synthetic_thumos] Number of train videos (class-balanced choice).")
+  _NUM_TEST = flags.DEFINE_integer(
+      "num_test", None, "[synthetic_thumos] Number of test videos.")
+  _MAX_SNIPPETS = flags.DEFINE_integer(
+      "max_snippets", None,
+      "[synthetic_thumos] Crop every video to its first N snippets, keeping "
+      "the instances inside.")
+  _DIMS = flags.DEFINE_list(
+      "dims", None, "[synthetic_thumos] Widths of rgb,flow,audio, e.g. 64,64,16.")
+
+  # Flags of the converters of real feature releases.
+  _LAYOUT = flags.DEFINE_enum(
+      "layout", "wtalc", ["wtalc", "per_video"],
+      "[thumos14, activitynet12] Release layout: 'wtalc' (one JOINT features "
+      ".npy + W-TALC annotation folder) or 'per_video' (THUMOS14 only: "
+      "features/{train,test}/{rgb,flow}/<video>.npy + gt.json + split files).")
+  _FEATURES = flags.DEFINE_string(
+      "features", None,
+      "[thumos14, activitynet12, ave] wtalc: the <Name>-I3D-JOINTFeatures.npy "
+      "file; per_video: the features folder (default <annotations>/features); "
+      "ave: the folder with visual/ and audio/ (default <ave_dir>/features).")
+  _ANNOTATIONS = flags.DEFINE_string(
+      "annotations", None,
+      "[thumos14, activitynet12] wtalc: the <Name>-Annotations folder; "
+      "per_video: the folder with gt.json, split_train.txt, split_test.txt.")
+  _AUDIO_DIR = flags.DEFINE_string(
+      "audio_dir", None,
+      "[thumos14, activitynet12] Folder of per-video <video>.npy audio features "
+      "(VGGish, 128-d); aligned to the visual snippets, stored as 'audio'. "
+      "Adds '_audio' to the config name.")
+  _AUDIO_HOP = flags.DEFINE_float(
+      "audio_hop", None,
+      "[thumos14, activitynet12, ave] Seconds between audio frames (default "
+      "0.96 for VGGish; 1.0 for AVE).")
+  _AUDIO_DIM = flags.DEFINE_integer(
+      "audio_dim", None, "[thumos14, activitynet12, ave] Audio width (128).")
+  _AUDIO_MAX_MISMATCH = flags.DEFINE_float(
+      "audio_max_mismatch", None,
+      "[thumos14, activitynet12] Largest audio/video length disagreement, as a "
+      "fraction of the video (default 0.1, never below 3 hops); beyond it the "
+      "video is refused.")
+  _STREAM_DIM = flags.DEFINE_integer(
+      "stream_dim", None,
+      "[thumos14, activitynet12] Width of each of RGB and flow (1024 for I3D).")
+  _FRAMES_PER_SNIPPET = flags.DEFINE_float(
+      "frames_per_snippet", None,
+      "[thumos14, activitynet12] Frames per feature snippet (16).")
+  _FPS = flags.DEFINE_float(
+      "fps", None,
+      "[thumos14, activitynet12] Frame rate of the feature extraction (25).")
+  _ON_BAD_VIDEO = flags.DEFINE_enum(
+      "on_bad_video", None, ["error", "skip"],
+      "[thumos14, activitynet12, ave] A video with unusable data (missing "
+      "file, wrong width, NaN/inf, empty or all-zero, audio length far off, "
+      "unknown label, end < start): 'error' stops the build (default), 'skip' "
+      "leaves it out and lists it in the report.")
+  _OUT_OF_VIDEO = flags.DEFINE_enum(
+      "out_of_video", None, ["keep", "drop", "error"],
+      "[thumos14, activitynet12, ave] Ground-truth segments outside their "
+      "video: 'keep' as annotated and report them (default; the official "
+      "evaluation keeps them; ave: 'error'), 'drop' (reported) or 'error'.")
+  _AVE_DIR = flags.DEFINE_string(
+      "ave_dir", None,
+      "[ave] The AVE_Dataset folder (Annotations.txt, trainSet.txt, "
+      "valSet.txt, testSet.txt).")
+  _VISUAL_DIM = flags.DEFINE_integer(
+      "visual_dim", None,
+      "[ave] Visual feature width (default: that of the first video).")
 
 
 @dataclasses.dataclass
@@ -341,5 +377,12 @@ def main(argv):
                              f"{result.builder_dir}"))
 
 
-if __name__ == "__main__":
+def cli():
+  """The command line, ``python -m data_prep.build`` (also for tools that run
+  it in a child process)."""
+  _define_flags()
   cli_errors.run(main)
+
+
+if __name__ == "__main__":
+  cli()

@@ -1,5 +1,6 @@
 """The user's mistakes in the command lines (python -m wtal_jax.main,
-python -m wtal_jax.evaluate, python -m data_prep.build) end in one
+python -m wtal_jax.evaluate, python -m data_prep.build, python -m
+wtal_jax.visualize) end in one
 'error: ...' line on stderr and exit status 2, never a traceback; and the
 shared mechanism (wtal_jax.cli_errors) behaves as documented."""
 
@@ -77,6 +78,8 @@ def _cases(tmp):
       "build_bad_data_dir": (build + ["synthetic_thumos", "--config=tiny",
                                       f"--data_dir={gt}/sub"],
                              "--data_dir"),
+      "visualize_not_a_run": (["wtal_jax.visualize", f"--workdir={empty}"],
+                              "is not a training workdir"),
   }
 
 
@@ -104,7 +107,7 @@ CASE_NAMES = [
     "evaluate_unknown_video", "evaluate_outside_subset_error",
     "evaluate_missing_file", "evaluate_bad_tiou", "evaluate_bad_enum",
     "build_no_dataset", "build_bad_config", "build_missing_input",
-    "build_bad_data_dir"]
+    "build_bad_data_dir", "visualize_not_a_run"]
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
@@ -138,3 +141,25 @@ def test_fail_prints_one_line_and_exits_2(capsys):
     cli_errors.fail("first\nsecond")
   assert exit_info.value.code == cli_errors.EXIT_USAGE == 2
   assert capsys.readouterr().err == "error: first second\n"
+
+
+def test_command_line_modules_import_together():
+  """A notebook or tool may import several command-line modules: their absl
+  flags must not clash (``--workdir`` is defined by ``main`` only; the
+  others define theirs when run as programs), and each still has its flags
+  when run."""
+  env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+  modules = ["wtal_jax.main", "wtal_jax.evaluate", "wtal_jax.predict",
+             "wtal_jax.visualize", "data_prep.build",
+             "data_prep.derive_thumos_timings"]
+  proc = subprocess.run(
+      [sys.executable, "-c", "import " + ", ".join(modules)], cwd=ROOT,
+      env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  for module, flag in (("wtal_jax.predict", "--inputs"),
+                       ("wtal_jax.visualize", "selection_rates")):
+    proc = subprocess.run([sys.executable, "-m", module, "--helpshort"],
+                          cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    # absl's --helpshort exits with status 1 after printing.
+    assert flag in proc.stdout, (module, proc.stdout[-2000:], proc.stderr)

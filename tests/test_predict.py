@@ -150,7 +150,7 @@ def _cli(workdir, *args):
   argv = sys.argv
   sys.argv = ["predict", f"--workdir={workdir}", *args]
   try:
-    cli_errors.run(predict.main)
+    predict.cli()
   except SystemExit as e:
     return e.code
   finally:

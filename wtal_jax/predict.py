@@ -42,48 +42,76 @@ from absl import app, flags, logging
 
 from wtal_jax import cli_errors
 
-_WORKDIR = flags.DEFINE_string(
-    "workdir", None, "The training run's --workdir.")
-_INPUTS = flags.DEFINE_string(
-    "inputs", "", "Features to localize in: a per-video folder, a W-TALC "
-    "JOINT features file or one video's files (see the usage above).")
-_OUTPUT = flags.DEFINE_string(
-    "output", "", "Where to write the segments (ActivityNet results JSON).")
-_PLOTS = flags.DEFINE_string(
-    "plots", "", "Folder for one figure per video (none when empty).")
-_TOP_K = flags.DEFINE_integer(
-    "top_k", 0, "Segments kept per video, best first (0: all).",
-    lower_bound=0)
-_MIN_SCORE = flags.DEFINE_float(
-    "min_score", None, "Drop segments scoring below this (default: keep all).")
-_ON_BAD_VIDEO = flags.DEFINE_enum(
-    "on_bad_video", "error", ["error", "skip"], "A video with unusable "
-    "features: stop with an error, or skip it and list it in the report.")
-_CHECKPOINT = flags.DEFINE_string(
-    "checkpoint", "best", "best (by the run's evaluation metric), latest, or "
-    "a step number.")
-_SPS = flags.DEFINE_float(
-    "seconds_per_snippet", None, "Seconds per feature snippet "
-    "(frames_per_snippet / fps; default: the training data's).")
-_AUDIO_HOP = flags.DEFINE_float(
-    "audio_hop", 0.96, "Seconds between audio feature frames (VGGish: 0.96; "
-    "give the snippet length for audio already on the snippet grid).")
-_AUDIO_DIR = flags.DEFINE_string(
-    "audio_dir", "", "Folder of <video>.npy audio features (default: "
-    "PATH/audio of a per-video folder).")
-_VIDEO_NAMES = flags.DEFINE_string(
-    "video_names", "", "W-TALC file: the names of its rows (videoname.npy, "
-    "its annotation folder or a text file).")
-_VIDEO_NAME = flags.DEFINE_string(
-    "video_name", "", "One video: its name in the output.")
-_ROWS = flags.DEFINE_integer(
-    "rows", 5, "Segments printed per video.", lower_bound=0)
-_WRITE_METADATA = flags.DEFINE_bool(
-    "write_metadata", False, "Write RUN/inference.json from the run's "
-    "training data and exit (for runs trained before it existed).")
-_DATA_DIR = flags.DEFINE_string(
-    "data_dir", "", "With --write_metadata: where the run's dataset is, if "
-    "not where it was trained.")
+# Set by _define_flags().
+_WORKDIR = None
+_INPUTS = None
+_OUTPUT = None
+_PLOTS = None
+_TOP_K = None
+_MIN_SCORE = None
+_ON_BAD_VIDEO = None
+_CHECKPOINT = None
+_SPS = None
+_AUDIO_HOP = None
+_AUDIO_DIR = None
+_VIDEO_NAMES = None
+_VIDEO_NAME = None
+_ROWS = None
+_WRITE_METADATA = None
+_DATA_DIR = None
+
+
+def _define_flags():
+  """Defined only when run as a program, so that this module can be
+  imported next to the other command-line modules (``wtal_jax.main``
+  also defines ``--workdir``). Defining them again is a no-op."""
+  global _WORKDIR, _INPUTS, _OUTPUT, _PLOTS, _TOP_K, _MIN_SCORE, _ON_BAD_VIDEO
+  global _CHECKPOINT, _SPS, _AUDIO_HOP, _AUDIO_DIR, _VIDEO_NAMES, _VIDEO_NAME
+  global _ROWS, _WRITE_METADATA, _DATA_DIR
+  if _WORKDIR is not None:
+    return
+  _WORKDIR = flags.DEFINE_string(
+      "workdir", None, "The training run's --workdir.")
+  _INPUTS = flags.DEFINE_string(
+      "inputs", "", "Features to localize in: a per-video folder, a W-TALC "
+      "JOINT features file or one video's files (see the usage above).")
+  _OUTPUT = flags.DEFINE_string(
+      "output", "", "Where to write the segments (ActivityNet results JSON).")
+  _PLOTS = flags.DEFINE_string(
+      "plots", "", "Folder for one figure per video (none when empty).")
+  _TOP_K = flags.DEFINE_integer(
+      "top_k", 0, "Segments kept per video, best first (0: all).",
+      lower_bound=0)
+  _MIN_SCORE = flags.DEFINE_float(
+      "min_score", None, "Drop segments scoring below this (default: keep all).")
+  _ON_BAD_VIDEO = flags.DEFINE_enum(
+      "on_bad_video", "error", ["error", "skip"], "A video with unusable "
+      "features: stop with an error, or skip it and list it in the report.")
+  _CHECKPOINT = flags.DEFINE_string(
+      "checkpoint", "best", "best (by the run's evaluation metric), latest, or "
+      "a step number.")
+  _SPS = flags.DEFINE_float(
+      "seconds_per_snippet", None, "Seconds per feature snippet "
+      "(frames_per_snippet / fps; default: the training data's).")
+  _AUDIO_HOP = flags.DEFINE_float(
+      "audio_hop", 0.96, "Seconds between audio feature frames (VGGish: 0.96; "
+      "give the snippet length for audio already on the snippet grid).")
+  _AUDIO_DIR = flags.DEFINE_string(
+      "audio_dir", "", "Folder of <video>.npy audio features (default: "
+      "PATH/audio of a per-video folder).")
+  _VIDEO_NAMES = flags.DEFINE_string(
+      "video_names", "", "W-TALC file: the names of its rows (videoname.npy, "
+      "its annotation folder or a text file).")
+  _VIDEO_NAME = flags.DEFINE_string(
+      "video_name", "", "One video: its name in the output.")
+  _ROWS = flags.DEFINE_integer(
+      "rows", 5, "Segments printed per video.", lower_bound=0)
+  _WRITE_METADATA = flags.DEFINE_bool(
+      "write_metadata", False, "Write RUN/inference.json from the run's "
+      "training data and exit (for runs trained before it existed).")
+  _DATA_DIR = flags.DEFINE_string(
+      "data_dir", "", "With --write_metadata: where the run's dataset is, if "
+      "not where it was trained.")
 
 
 def run(workdir: str, inputs: str, output: str, plots: str = "",
@@ -197,5 +225,11 @@ def main(argv):
   return 0
 
 
-if __name__ == "__main__":
+def cli():
+  """The command line (also for running it in-process, e.g. in tests)."""
+  _define_flags()
   cli_errors.run(main)
+
+
+if __name__ == "__main__":
+  cli()

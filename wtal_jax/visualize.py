@@ -24,19 +24,37 @@ import os
 
 from absl import app, flags
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "The training run's workdir.")
-_VIDEO = flags.DEFINE_string(
-    "video", "", "Video id to plot ('' = the split's first video; 'list' "
-    "prints the ids).")
-_CHECKPOINT = flags.DEFINE_enum("checkpoint", "best", ["best", "latest"],
-                                "Which checkpoint to restore.")
-_SPLIT = flags.DEFINE_string("split", "", "Split ('' = config.data.test_split).")
-_OUT_DIR = flags.DEFINE_string("out_dir", "", "Output folder ('' = "
-                               "WORKDIR/plots).")
-_RATES = flags.DEFINE_bool("selection_rates", True,
-                           "Also compute and plot the gate selection rates "
-                           "over the whole split.")
-flags.mark_flags_as_required(["workdir"])
+from wtal_jax import cli_errors
+
+# Set by _define_flags().
+_WORKDIR = None
+_VIDEO = None
+_CHECKPOINT = None
+_SPLIT = None
+_OUT_DIR = None
+_RATES = None
+
+
+def _define_flags():
+  """Defined only when run as a program, so that this module can be
+  imported next to the other command-line modules (``wtal_jax.main``
+  also defines ``--workdir``). Defining them again is a no-op."""
+  global _WORKDIR, _VIDEO, _CHECKPOINT, _SPLIT, _OUT_DIR, _RATES
+  if _WORKDIR is not None:
+    return
+  _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's workdir.")
+  _VIDEO = flags.DEFINE_string(
+      "video", "", "Video id to plot ('' = the split's first video; 'list' "
+      "prints the ids).")
+  _CHECKPOINT = flags.DEFINE_enum("checkpoint", "best", ["best", "latest"],
+                                  "Which checkpoint to restore.")
+  _SPLIT = flags.DEFINE_string("split", "", "Split ('' = config.data.test_split).")
+  _OUT_DIR = flags.DEFINE_string("out_dir", "", "Output folder ('' = "
+                                 "WORKDIR/plots).")
+  _RATES = flags.DEFINE_bool("selection_rates", True,
+                             "Also compute and plot the gate selection rates "
+                             "over the whole split.")
+  flags.mark_flags_as_required(["workdir"])
 
 
 def visualize(workdir: str, video: str = "", checkpoint: str = "best",
@@ -96,5 +114,13 @@ def main(argv):
             _OUT_DIR.value, _RATES.value)
 
 
+def cli():
+  """The command line (also for running it in-process, e.g. in tests)."""
+  _define_flags()
+  # A workdir that is not a run (no config or checkpoint) and an unknown
+  # video id are the user's mistakes: one line, exit status 2.
+  cli_errors.run(main, also=(FileNotFoundError, KeyError))
+
+
 if __name__ == "__main__":
-  app.run(main)
+  cli()
