@@ -19,7 +19,7 @@ from absl import flags
 
 import predict_fixtures as pf
 from data_prep import audio as audio_lib
-from wtal_jax import Localizer, cli_errors, predict
+from wtal_jax import Localizer, predict
 from wtal_jax.inference import (BadVideoInput, MissingMetadataError,
                                 NoCheckpointError, PredictInputError)
 from wtal_jax.inference import inputs as inputs_lib
@@ -155,7 +155,7 @@ def _cli(workdir, *args):
     return e.code
   finally:
     sys.argv = argv
-  raise AssertionError("cli_errors.run returned without exiting")
+  raise AssertionError("predict.cli() returned without exiting")
 
 
 def test_cli_refuses_a_workdir_without_checkpoint_or_metadata(trained,
