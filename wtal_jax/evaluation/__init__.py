@@ -24,8 +24,8 @@ from wtal_jax.evaluation.json_io import read_ambiguous_txt
 from wtal_jax.evaluation.json_io import read_ground_truth_json
 from wtal_jax.evaluation.json_io import read_predictions_json
 from wtal_jax.evaluation.json_io import ReadReport
-from wtal_jax.evaluation.json_io import write_ground_truth_json
-from wtal_jax.evaluation.json_io import write_predictions_json
+from wtal_jax.evaluation.json_write import write_ground_truth_json
+from wtal_jax.evaluation.json_write import write_predictions_json
 from wtal_jax.evaluation.metrics import classification_map
 from wtal_jax.evaluation.metrics import snippet_accuracy
 from wtal_jax.evaluation.metrics import snippet_accuracy_counts

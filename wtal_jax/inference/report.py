@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from wtal_jax.evaluation.detections import Detections
-from wtal_jax.evaluation.json_io import write_predictions_json
+from wtal_jax.evaluation.json_write import write_predictions_json
 
 
 @dataclasses.dataclass(frozen=True)

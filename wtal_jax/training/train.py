@@ -23,7 +23,7 @@ from wtal_jax.cli_errors import UserInputError
 from wtal_jax.data import normalization, pipeline
 from wtal_jax.data.registry import open_dataset
 from wtal_jax.evaluation import runner, snippet_eval
-from wtal_jax.evaluation.json_io import (write_ground_truth_json,
+from wtal_jax.evaluation.json_write import (write_ground_truth_json,
                                          write_predictions_json)
 from wtal_jax.evaluation.recipes import recipe_for_head
 from wtal_jax.inference import metadata as inference_metadata
