@@ -131,3 +131,18 @@ def test_unknown_video_names_the_split(trained_workdir):
   run = analysis.load_run(trained_workdir)
   with pytest.raises(KeyError, match="not in split 'test'"):
     analysis.video_outputs(run, ["no_such_video"])
+
+
+def test_cli_refuses_an_unknown_video_in_one_line(trained_workdir):
+  env = dict(os.environ, JAX_DISABLE_MOST_OPTIMIZATIONS="1",
+             JAX_PLATFORMS="cpu")
+  proc = subprocess.run(
+      [sys.executable, "-m", "wtal_jax.visualize",
+       f"--workdir={trained_workdir}", "--video=no_such_video",
+       "--noselection_rates"], cwd=ROOT, env=env, capture_output=True,
+      text=True, timeout=240, check=False)
+  lines = [l for l in proc.stderr.splitlines() if l.strip()]
+  assert proc.returncode == 2, proc.stderr[-3000:]
+  assert "Traceback" not in proc.stderr
+  assert len(lines) == 1 and lines[0].startswith("error: Videos ["), lines
+  assert "not in split 'test'" in lines[0]

@@ -107,6 +107,7 @@ def run(main: Callable[[list[str]], Any],
     try:
       return main(argv)
     except (UserInputError, app.UsageError, *also) as e:
-      fail(str(e))
+      # str() of a KeyError quotes its message; print the message itself.
+      fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
 
   app.run(guarded, flags_parser=parse_flags)

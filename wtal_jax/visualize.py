@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from wtal_jax import cli_errors
 
@@ -110,6 +110,10 @@ def _safe(name: str) -> str:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if not flags.FLAGS["verbosity"].present:
+    # The written paths are the output; the libraries' INFO logs (dataset
+    # info, one block per checkpoint restore) would bury them.
+    logging.set_verbosity(logging.WARNING)
   visualize(_WORKDIR.value, _VIDEO.value, _CHECKPOINT.value, _SPLIT.value,
             _OUT_DIR.value, _RATES.value)
 
