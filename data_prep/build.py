@@ -38,9 +38,11 @@ the input files stops the build with one 'error: ...' line and exit status 2.
 
 from __future__ import annotations
 
+import functools
 import dataclasses
 import os
 import time
+import types
 from typing import Callable
 
 from absl import app
@@ -50,129 +52,103 @@ from absl import logging
 from data_prep import writer
 from wtal_jax import cli_errors
 
-# Set by _define_flags().
-_CONFIG = None
-_DATA_DIR = None
-_SEED = None
-_OVERWRITE = None
-_NUM_TRAIN = None
-_NUM_TEST = None
-_MAX_SNIPPETS = None
-_DIMS = None
-_LAYOUT = None
-_FEATURES = None
-_ANNOTATIONS = None
-_AUDIO_DIR = None
-_AUDIO_HOP = None
-_AUDIO_DIM = None
-_AUDIO_MAX_MISMATCH = None
-_STREAM_DIM = None
-_FRAMES_PER_SNIPPET = None
-_FPS = None
-_ON_BAD_VIDEO = None
-_OUT_OF_VIDEO = None
-_AVE_DIR = None
-_VISUAL_DIM = None
+@functools.cache
+def _flags() -> types.SimpleNamespace:
+  """The command-line flags, defined on the first call.
 
-
-def _define_flags():
-  """Defined only when run as a program, so that this module can be
-  imported next to the other command-line modules (``wtal_jax.main``
-  also defines ``--config``). Defining them again is a no-op."""
-  global _CONFIG, _DATA_DIR, _SEED, _OVERWRITE, _NUM_TRAIN, _NUM_TEST
-  global _MAX_SNIPPETS, _DIMS, _LAYOUT, _FEATURES, _ANNOTATIONS, _AUDIO_DIR
-  global _AUDIO_HOP, _AUDIO_DIM, _AUDIO_MAX_MISMATCH, _STREAM_DIM
-  global _FRAMES_PER_SNIPPET, _FPS, _ON_BAD_VIDEO, _OUT_OF_VIDEO, _AVE_DIR
-  global _VISUAL_DIM
-  if _CONFIG is not None:
-    return
-  _CONFIG = flags.DEFINE_string(
+  Only running the module as a program calls it, so that the module can be
+  imported next to the other command-line modules (which also define
+  ``--config``)."""
+  config = flags.DEFINE_string(
       "config", None,
       "Dataset config. synthetic_thumos: 'full' (all 200 train + 212 test "
-      "videos, rgb/flow/audio 1024/1024/128; default) or 'tiny' (24 + 12 videos "
-      "cropped to 96 snippets, widths 32/32/16), or a canonical name such as "
-      "'full_seed3'. Real releases (thumos14, activitynet12, ave): overrides the "
-      "derived config name.")
-  _DATA_DIR = flags.DEFINE_string(
+      "videos, rgb/flow/audio 1024/1024/128; default) or 'tiny' (24 + 12 "
+      "videos cropped to 96 snippets, widths 32/32/16), or a canonical name "
+      "such as 'full_seed3'. Real releases (thumos14, activitynet12, ave): "
+      "overrides the derived config name.")
+  data_dir = flags.DEFINE_string(
       "data_dir", None,
       f"TFDS data folder; default ${writer.DATA_DIR_ENV} or "
       "~/tensorflow_datasets.")
-  _SEED = flags.DEFINE_integer(
+  seed = flags.DEFINE_integer(
       "seed", None,
       "Seed of the generated features (synthetic datasets); a seed other than "
       "the config's gets its own config name '<config>_seed<N>'.")
-  _OVERWRITE = flags.DEFINE_bool(
+  overwrite = flags.DEFINE_bool(
       "overwrite", False, "Rebuild even if the dataset already exists.")
-  _NUM_TRAIN = flags.DEFINE_integer(
+  num_train = flags.DEFINE_integer(
       "num_train", None,
       "[synthetic_thumos] Number of train videos (class-balanced choice).")
-  _NUM_TEST = flags.DEFINE_integer(
+  num_test = flags.DEFINE_integer(
       "num_test", None, "[synthetic_thumos] Number of test videos.")
-  _MAX_SNIPPETS = flags.DEFINE_integer(
+  max_snippets = flags.DEFINE_integer(
       "max_snippets", None,
       "[synthetic_thumos] Crop every video to its first N snippets, keeping "
       "the instances inside.")
-  _DIMS = flags.DEFINE_list(
-      "dims", None, "[synthetic_thumos] Widths of rgb,flow,audio, e.g. 64,64,16.")
+  dims = flags.DEFINE_list(
+      "dims", None,
+      "[synthetic_thumos] Widths of rgb,flow,audio, e.g. 64,64,16.")
 
   # Flags of the converters of real feature releases.
-  _LAYOUT = flags.DEFINE_enum(
+  layout = flags.DEFINE_enum(
       "layout", "wtalc", ["wtalc", "per_video"],
       "[thumos14, activitynet12] Release layout: 'wtalc' (one JOINT features "
       ".npy + W-TALC annotation folder) or 'per_video' (THUMOS14 only: "
       "features/{train,test}/{rgb,flow}/<video>.npy + gt.json + split files).")
-  _FEATURES = flags.DEFINE_string(
+  features = flags.DEFINE_string(
       "features", None,
       "[thumos14, activitynet12, ave] wtalc: the <Name>-I3D-JOINTFeatures.npy "
       "file; per_video: the features folder (default <annotations>/features); "
       "ave: the folder with visual/ and audio/ (default <ave_dir>/features).")
-  _ANNOTATIONS = flags.DEFINE_string(
+  annotations = flags.DEFINE_string(
       "annotations", None,
       "[thumos14, activitynet12] wtalc: the <Name>-Annotations folder; "
       "per_video: the folder with gt.json, split_train.txt, split_test.txt.")
-  _AUDIO_DIR = flags.DEFINE_string(
+  audio_dir = flags.DEFINE_string(
       "audio_dir", None,
-      "[thumos14, activitynet12] Folder of per-video <video>.npy audio features "
-      "(VGGish, 128-d); aligned to the visual snippets, stored as 'audio'. "
+      "[thumos14, activitynet12] Folder of per-video <video>.npy audio "
+      "features (VGGish, 128-d); aligned to the visual snippets, stored as "
+      "'audio'. "
       "Adds '_audio' to the config name.")
-  _AUDIO_HOP = flags.DEFINE_float(
+  audio_hop = flags.DEFINE_float(
       "audio_hop", None,
       "[thumos14, activitynet12, ave] Seconds between audio frames (default "
       "0.96 for VGGish; 1.0 for AVE).")
-  _AUDIO_DIM = flags.DEFINE_integer(
+  audio_dim = flags.DEFINE_integer(
       "audio_dim", None, "[thumos14, activitynet12, ave] Audio width (128).")
-  _AUDIO_MAX_MISMATCH = flags.DEFINE_float(
+  audio_max_mismatch = flags.DEFINE_float(
       "audio_max_mismatch", None,
       "[thumos14, activitynet12] Largest audio/video length disagreement, as a "
       "fraction of the video (default 0.1, never below 3 hops); beyond it the "
       "video is refused.")
-  _STREAM_DIM = flags.DEFINE_integer(
+  stream_dim = flags.DEFINE_integer(
       "stream_dim", None,
       "[thumos14, activitynet12] Width of each of RGB and flow (1024 for I3D).")
-  _FRAMES_PER_SNIPPET = flags.DEFINE_float(
+  frames_per_snippet = flags.DEFINE_float(
       "frames_per_snippet", None,
       "[thumos14, activitynet12] Frames per feature snippet (16).")
-  _FPS = flags.DEFINE_float(
+  fps = flags.DEFINE_float(
       "fps", None,
       "[thumos14, activitynet12] Frame rate of the feature extraction (25).")
-  _ON_BAD_VIDEO = flags.DEFINE_enum(
+  on_bad_video = flags.DEFINE_enum(
       "on_bad_video", None, ["error", "skip"],
       "[thumos14, activitynet12, ave] A video with unusable data (missing "
       "file, wrong width, NaN/inf, empty or all-zero, audio length far off, "
       "unknown label, end < start): 'error' stops the build (default), 'skip' "
       "leaves it out and lists it in the report.")
-  _OUT_OF_VIDEO = flags.DEFINE_enum(
+  out_of_video = flags.DEFINE_enum(
       "out_of_video", None, ["keep", "drop", "error"],
       "[thumos14, activitynet12, ave] Ground-truth segments outside their "
       "video: 'keep' as annotated and report them (default; the official "
       "evaluation keeps them; ave: 'error'), 'drop' (reported) or 'error'.")
-  _AVE_DIR = flags.DEFINE_string(
+  ave_dir = flags.DEFINE_string(
       "ave_dir", None,
       "[ave] The AVE_Dataset folder (Annotations.txt, trainSet.txt, "
       "valSet.txt, testSet.txt).")
-  _VISUAL_DIM = flags.DEFINE_integer(
+  visual_dim = flags.DEFINE_integer(
       "visual_dim", None,
       "[ave] Visual feature width (default: that of the first video).")
+  return types.SimpleNamespace(**locals())  # Each local is a flag.
 
 
 @dataclasses.dataclass
@@ -215,20 +191,21 @@ def register(command: DatasetCommand) -> DatasetCommand:
 
 
 def _run_synthetic_thumos(data_dir: str, overwrite: bool) -> BuildResult:
+  args = _flags()
   from data_prep import synthetic_thumos  # pylint: disable=g-import-not-at-top
-  named = synthetic_thumos.parse_config_name(_CONFIG.value or "full")
+  named = synthetic_thumos.parse_config_name(args.config.value or "full")
 
   def pick(flag, value):
     return value if flag.value is None else flag.value
 
-  dims = (None if _DIMS.value is None else
-          tuple(int(d) for d in _DIMS.value))
+  dims = (None if args.dims.value is None else
+          tuple(int(d) for d in args.dims.value))
   config = synthetic_thumos.make_config(
       named.name.split("_")[0],
-      seed=pick(_SEED, named.seed),
-      num_train=pick(_NUM_TRAIN, named.num_train),
-      num_test=pick(_NUM_TEST, named.num_test),
-      max_snippets=pick(_MAX_SNIPPETS, named.max_snippets),
+      seed=pick(args.seed, named.seed),
+      num_train=pick(args.num_train, named.num_train),
+      num_test=pick(args.num_test, named.num_test),
+      max_snippets=pick(args.max_snippets, named.max_snippets),
       dims=named.dims if dims is None else dims)
   builder_dir, builder = writer.prepare(
       lambda: synthetic_thumos.make_builder(data_dir, config.name),
@@ -261,15 +238,17 @@ def _converted(name: str, result) -> BuildResult:
 
 
 def _visual_options() -> dict:
+  args = _flags()
   return _given(
-      features=_FEATURES.value, annotations=_ANNOTATIONS.value,
-      audio_dir=_AUDIO_DIR.value, audio_hop=_AUDIO_HOP.value,
-      audio_dim=_AUDIO_DIM.value,
-      audio_max_mismatch=_AUDIO_MAX_MISMATCH.value,
-      stream_dim=_STREAM_DIM.value,
-      frames_per_snippet=_FRAMES_PER_SNIPPET.value, fps=_FPS.value,
-      on_bad_video=_ON_BAD_VIDEO.value, out_of_video=_OUT_OF_VIDEO.value,
-      config_name=_CONFIG.value)
+      features=args.features.value, annotations=args.annotations.value,
+      audio_dir=args.audio_dir.value, audio_hop=args.audio_hop.value,
+      audio_dim=args.audio_dim.value,
+      audio_max_mismatch=args.audio_max_mismatch.value,
+      stream_dim=args.stream_dim.value,
+      frames_per_snippet=args.frames_per_snippet.value, fps=args.fps.value,
+      on_bad_video=args.on_bad_video.value,
+      out_of_video=args.out_of_video.value,
+      config_name=args.config.value)
 
 
 def _require(flag, why: str) -> None:
@@ -278,35 +257,39 @@ def _require(flag, why: str) -> None:
 
 
 def _run_thumos14(data_dir: str, overwrite: bool) -> BuildResult:
+  args = _flags()
   from data_prep import thumos14  # pylint: disable=g-import-not-at-top
-  _require(_ANNOTATIONS, "the Thumos14reduced-Annotations folder (wtalc) or "
-           "the folder with gt.json and the split files (per_video).")
-  if _LAYOUT.value == "wtalc":
-    _require(_FEATURES, "the Thumos14reduced-I3D-JOINTFeatures.npy file.")
-  options = thumos14.Thumos14Options(layout=_LAYOUT.value,
+  _require(args.annotations, "the Thumos14reduced-Annotations folder (wtalc) "
+           "or the folder with gt.json and the split files (per_video).")
+  if args.layout.value == "wtalc":
+    _require(args.features, "the Thumos14reduced-I3D-JOINTFeatures.npy file.")
+  options = thumos14.Thumos14Options(layout=args.layout.value,
                                      **{"features": None, **_visual_options()})
   return _converted("thumos14", thumos14.build(data_dir, options, overwrite))
 
 
 def _run_activitynet12(data_dir: str, overwrite: bool) -> BuildResult:
+  args = _flags()
   from data_prep import activitynet12  # pylint: disable=g-import-not-at-top
-  _require(_FEATURES, "the ActivityNet1.2-I3D-JOINTFeatures.npy file.")
-  _require(_ANNOTATIONS, "the ActivityNet1.2-Annotations folder.")
-  options = activitynet12.ActivityNet12Options(layout=_LAYOUT.value,
+  _require(args.features, "the ActivityNet1.2-I3D-JOINTFeatures.npy file.")
+  _require(args.annotations, "the ActivityNet1.2-Annotations folder.")
+  options = activitynet12.ActivityNet12Options(layout=args.layout.value,
                                                **_visual_options())
   return _converted("activitynet12",
                     activitynet12.build(data_dir, options, overwrite))
 
 
 def _run_ave(data_dir: str, overwrite: bool) -> BuildResult:
+  args = _flags()
   from data_prep import ave  # pylint: disable=g-import-not-at-top
-  _require(_AVE_DIR, "the AVE_Dataset folder with Annotations.txt and the "
+  _require(args.ave_dir, "the AVE_Dataset folder with Annotations.txt and the "
            "split files.")
-  options = ave.AveOptions(ave_dir=_AVE_DIR.value, **_given(
-      features=_FEATURES.value, visual_dim=_VISUAL_DIM.value,
-      audio_dim=_AUDIO_DIM.value, audio_hop=_AUDIO_HOP.value,
-      on_bad_video=_ON_BAD_VIDEO.value, out_of_video=_OUT_OF_VIDEO.value,
-      config_name=_CONFIG.value))
+  options = ave.AveOptions(ave_dir=args.ave_dir.value, **_given(
+      features=args.features.value, visual_dim=args.visual_dim.value,
+      audio_dim=args.audio_dim.value, audio_hop=args.audio_hop.value,
+      on_bad_video=args.on_bad_video.value,
+      out_of_video=args.out_of_video.value,
+      config_name=args.config.value))
   return _converted("ave", ave.build(data_dir, options, overwrite))
 
 
@@ -344,6 +327,7 @@ def _check_flags(command: DatasetCommand) -> None:
 
 
 def main(argv):
+  args = _flags()
   if len(argv) != 2:
     raise app.UsageError(
         "Name exactly one dataset to build: "
@@ -358,7 +342,7 @@ def main(argv):
     # What is built, a bar per split and the summary are printed; TFDS's
     # INFO logs would repeat them. --verbosity=0 brings them back.
     logging.set_verbosity(logging.WARNING)
-  data_dir = _DATA_DIR.value or writer.default_data_dir()
+  data_dir = args.data_dir.value or writer.default_data_dir()
   try:
     os.makedirs(data_dir, exist_ok=True)
   except OSError as e:
@@ -367,7 +351,7 @@ def main(argv):
                          "to.") from e
   start = time.time()
   try:
-    result = command.run(data_dir, _OVERWRITE.value)
+    result = command.run(data_dir, args.overwrite.value)
   except ValueError as e:  # Flag values the dataset's config rejects.
     raise app.UsageError(str(e)) from e
   result.seconds = time.time() - start
@@ -380,7 +364,7 @@ def main(argv):
 def cli():
   """The command line, ``python -m data_prep.build`` (also for tools that run
   it in a child process)."""
-  _define_flags()
+  _flags()
   cli_errors.run(main)
 
 

@@ -21,8 +21,10 @@ videos have them) are kept as they are and listed on stdout.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import types
 from typing import Any, Mapping
 
 from absl import app
@@ -186,34 +188,38 @@ def overlong_instances(timings: Mapping[str, Any]) -> list[str]:
   return out
 
 
-def _define_flags():
-  """Defined only when run as a program: this module is also a library, and
-  global flags would clash with those of other command-line modules (e.g.
-  ``--output``) imported in the same process."""
-  global _ANNOTATIONS, _OUTPUT
-  _ANNOTATIONS = flags.DEFINE_string(
+@functools.cache
+def _flags() -> types.SimpleNamespace:
+  """The command-line flags, defined on the first call.
+
+  Only running the module as a program calls it, so that the module can be
+  imported next to the other command-line modules (which also define
+  ``--output``)."""
+  annotations = flags.DEFINE_string(
       "annotations", None,
       "W-TALC THUMOS14 annotation folder (Thumos14reduced-Annotations).")
-  _OUTPUT = flags.DEFINE_string(
+  output = flags.DEFINE_string(
       "output", DEFAULT_OUTPUT, "Where to write the timings JSON.")
+  return types.SimpleNamespace(**locals())  # Each local is a flag.
 
 
 def main(argv):
+  args = _flags()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  if not _ANNOTATIONS.value:
+  if not args.annotations.value:
     raise app.UsageError("--annotations is required.")
-  timings = read_wtalc_annotations(_ANNOTATIONS.value)
-  with open(_OUTPUT.value, "w", encoding="utf-8") as f:
+  timings = read_wtalc_annotations(args.annotations.value)
+  with open(args.output.value, "w", encoding="utf-8") as f:
     f.write(format_timings(timings))
   for split, videos in timings["splits"].items():
     print(f"{split}: {len(videos)} videos, "
           f"{sum(len(v['segments']) for v in videos)} instances")
   for note in timings["notes"]:
     print(note)
-  print(f"wrote {_OUTPUT.value}")
+  print(f"wrote {args.output.value}")
 
 
 if __name__ == "__main__":
-  _define_flags()
+  _flags()
   app.run(main)

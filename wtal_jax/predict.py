@@ -35,83 +35,66 @@ from the run's training data (which must be available then).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import types
 
 from absl import app, flags, logging
 
 from wtal_jax import cli_errors
 
-# Set by _define_flags().
-_WORKDIR = None
-_INPUTS = None
-_OUTPUT = None
-_PLOTS = None
-_TOP_K = None
-_MIN_SCORE = None
-_ON_BAD_VIDEO = None
-_CHECKPOINT = None
-_SPS = None
-_AUDIO_HOP = None
-_AUDIO_DIR = None
-_VIDEO_NAMES = None
-_VIDEO_NAME = None
-_ROWS = None
-_WRITE_METADATA = None
-_DATA_DIR = None
+@functools.cache
+def _flags() -> types.SimpleNamespace:
+  """The command-line flags, defined on the first call.
 
-
-def _define_flags():
-  """Defined only when run as a program, so that this module can be
-  imported next to the other command-line modules (``wtal_jax.main``
-  also defines ``--workdir``). Defining them again is a no-op."""
-  global _WORKDIR, _INPUTS, _OUTPUT, _PLOTS, _TOP_K, _MIN_SCORE, _ON_BAD_VIDEO
-  global _CHECKPOINT, _SPS, _AUDIO_HOP, _AUDIO_DIR, _VIDEO_NAMES, _VIDEO_NAME
-  global _ROWS, _WRITE_METADATA, _DATA_DIR
-  if _WORKDIR is not None:
-    return
-  _WORKDIR = flags.DEFINE_string(
+  Only running the module as a program calls it, so that the module can be
+  imported next to the other command-line modules (which also define
+  ``--workdir``)."""
+  workdir = flags.DEFINE_string(
       "workdir", None, "The training run's --workdir.")
-  _INPUTS = flags.DEFINE_string(
+  inputs = flags.DEFINE_string(
       "inputs", "", "Features to localize in: a per-video folder, a W-TALC "
       "JOINT features file or one video's files (see the usage above).")
-  _OUTPUT = flags.DEFINE_string(
+  output = flags.DEFINE_string(
       "output", "", "Where to write the segments (ActivityNet results JSON).")
-  _PLOTS = flags.DEFINE_string(
+  plots = flags.DEFINE_string(
       "plots", "", "Folder for one figure per video (none when empty).")
-  _TOP_K = flags.DEFINE_integer(
+  top_k = flags.DEFINE_integer(
       "top_k", 0, "Segments kept per video, best first (0: all).",
       lower_bound=0)
-  _MIN_SCORE = flags.DEFINE_float(
-      "min_score", None, "Drop segments scoring below this (default: keep all).")
-  _ON_BAD_VIDEO = flags.DEFINE_enum(
+  min_score = flags.DEFINE_float(
+      "min_score", None,
+      "Drop segments scoring below this (default: keep all).")
+  on_bad_video = flags.DEFINE_enum(
       "on_bad_video", "error", ["error", "skip"], "A video with unusable "
       "features: stop with an error, or skip it and list it in the report.")
-  _CHECKPOINT = flags.DEFINE_string(
+  checkpoint = flags.DEFINE_string(
       "checkpoint", "best", "best (by the run's evaluation metric), latest, or "
       "a step number.")
-  _SPS = flags.DEFINE_float(
+  sps = flags.DEFINE_float(
       "seconds_per_snippet", None, "Seconds per feature snippet "
       "(frames_per_snippet / fps; default: the training data's).")
-  _AUDIO_HOP = flags.DEFINE_float(
+  audio_hop = flags.DEFINE_float(
       "audio_hop", 0.96, "Seconds between audio feature frames (VGGish: 0.96; "
       "give the snippet length for audio already on the snippet grid).")
-  _AUDIO_DIR = flags.DEFINE_string(
+  audio_dir = flags.DEFINE_string(
       "audio_dir", "", "Folder of <video>.npy audio features (default: "
       "PATH/audio of a per-video folder).")
-  _VIDEO_NAMES = flags.DEFINE_string(
+  video_names = flags.DEFINE_string(
       "video_names", "", "W-TALC file: the names of its rows (videoname.npy, "
       "its annotation folder or a text file).")
-  _VIDEO_NAME = flags.DEFINE_string(
+  video_name = flags.DEFINE_string(
       "video_name", "", "One video: its name in the output.")
-  _ROWS = flags.DEFINE_integer(
+  rows = flags.DEFINE_integer(
       "rows", 5, "Segments printed per video.", lower_bound=0)
-  _WRITE_METADATA = flags.DEFINE_bool(
+  write_metadata = flags.DEFINE_bool(
       "write_metadata", False, "Write RUN/inference.json from the run's "
       "training data and exit (for runs trained before it existed).")
-  _DATA_DIR = flags.DEFINE_string(
+  data_dir = flags.DEFINE_string(
       "data_dir", "", "With --write_metadata: where the run's dataset is, if "
       "not where it was trained.")
+  return types.SimpleNamespace(**locals())  # Each local is a flag.
 
 
 def run(workdir: str, inputs: str, output: str, plots: str = "",
@@ -205,29 +188,31 @@ def _plot(localizer, preds, dets, folder: str, out) -> None:
 
 
 def main(argv):
+  args = _flags()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  if not _WORKDIR.value:
+  if not args.workdir.value:
     raise app.UsageError("--workdir is required: the training run's "
                          "--workdir.")
   if not flags.FLAGS["verbosity"].present:
     # The tables and the report are the output; the libraries' INFO logs
     # (a block per checkpoint restore) would bury them.
     logging.set_verbosity(logging.WARNING)
-  if _WRITE_METADATA.value:
+  if args.write_metadata.value:
     from wtal_jax.inference import metadata  # pylint: disable=g-import-not-at-top
-    print(f"Wrote {metadata.recreate(_WORKDIR.value, _DATA_DIR.value)}")
+    print(f"Wrote {metadata.recreate(args.workdir.value, args.data_dir.value)}")
     return 0
-  run(_WORKDIR.value, _INPUTS.value, _OUTPUT.value, _PLOTS.value,
-      _TOP_K.value, _MIN_SCORE.value, _ON_BAD_VIDEO.value, _CHECKPOINT.value,
-      _SPS.value, _AUDIO_HOP.value, _AUDIO_DIR.value, _VIDEO_NAMES.value,
-      _VIDEO_NAME.value, _ROWS.value)
+  run(args.workdir.value, args.inputs.value, args.output.value,
+      args.plots.value, args.top_k.value, args.min_score.value,
+      args.on_bad_video.value, args.checkpoint.value, args.sps.value,
+      args.audio_hop.value, args.audio_dir.value, args.video_names.value,
+      args.video_name.value, args.rows.value)
   return 0
 
 
 def cli():
   """The command line (also for running it in-process, e.g. in tests)."""
-  _define_flags()
+  _flags()
   cli_errors.run(main)
 
 

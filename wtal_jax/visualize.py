@@ -20,41 +20,37 @@ prints the split's video ids.
 
 from __future__ import annotations
 
+import functools
 import os
+import types
 
 from absl import app, flags, logging
 
 from wtal_jax import cli_errors
 
-# Set by _define_flags().
-_WORKDIR = None
-_VIDEO = None
-_CHECKPOINT = None
-_SPLIT = None
-_OUT_DIR = None
-_RATES = None
+@functools.cache
+def _flags() -> types.SimpleNamespace:
+  """The command-line flags, defined on the first call.
 
-
-def _define_flags():
-  """Defined only when run as a program, so that this module can be
-  imported next to the other command-line modules (``wtal_jax.main``
-  also defines ``--workdir``). Defining them again is a no-op."""
-  global _WORKDIR, _VIDEO, _CHECKPOINT, _SPLIT, _OUT_DIR, _RATES
-  if _WORKDIR is not None:
-    return
-  _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's workdir.")
-  _VIDEO = flags.DEFINE_string(
+  Only running the module as a program calls it, so that the module can be
+  imported next to the other command-line modules (which also define
+  ``--workdir``)."""
+  workdir = flags.DEFINE_string(
+      "workdir", None, "The training run's workdir.")
+  video = flags.DEFINE_string(
       "video", "", "Video id to plot ('' = the split's first video; 'list' "
       "prints the ids).")
-  _CHECKPOINT = flags.DEFINE_enum("checkpoint", "best", ["best", "latest"],
-                                  "Which checkpoint to restore.")
-  _SPLIT = flags.DEFINE_string("split", "", "Split ('' = config.data.test_split).")
-  _OUT_DIR = flags.DEFINE_string("out_dir", "", "Output folder ('' = "
-                                 "WORKDIR/plots).")
-  _RATES = flags.DEFINE_bool("selection_rates", True,
-                             "Also compute and plot the gate selection rates "
-                             "over the whole split.")
+  checkpoint = flags.DEFINE_enum(
+      "checkpoint", "best", ["best", "latest"], "Which checkpoint to restore.")
+  split = flags.DEFINE_string(
+      "split", "", "Split ('' = config.data.test_split).")
+  out_dir = flags.DEFINE_string(
+      "out_dir", "", "Output folder ('' = WORKDIR/plots).")
+  rates = flags.DEFINE_bool(
+      "selection_rates", True,
+      "Also compute and plot the gate selection rates over the whole split.")
   flags.mark_flags_as_required(["workdir"])
+  return types.SimpleNamespace(**locals())  # Each local is a flag.
 
 
 def visualize(workdir: str, video: str = "", checkpoint: str = "best",
@@ -108,19 +104,20 @@ def _safe(name: str) -> str:
 
 
 def main(argv):
+  args = _flags()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   if not flags.FLAGS["verbosity"].present:
     # The written paths are the output; the libraries' INFO logs (dataset
     # info, one block per checkpoint restore) would bury them.
     logging.set_verbosity(logging.WARNING)
-  visualize(_WORKDIR.value, _VIDEO.value, _CHECKPOINT.value, _SPLIT.value,
-            _OUT_DIR.value, _RATES.value)
+  visualize(args.workdir.value, args.video.value, args.checkpoint.value,
+            args.split.value, args.out_dir.value, args.rates.value)
 
 
 def cli():
   """The command line (also for running it in-process, e.g. in tests)."""
-  _define_flags()
+  _flags()
   # A workdir that is not a run (no config or checkpoint) and an unknown
   # video id are the user's mistakes: one line, exit status 2.
   cli_errors.run(main, also=(FileNotFoundError, KeyError))
