@@ -231,7 +231,7 @@ def main(argv):
                 "gt_instances": len(gt),
                 "postprocess": {k: (list(v) if isinstance(v, tuple) else v)
                                 for k, v in PARAMS.items()},
-                "tious": ev.THUMOS_TIOUS.tolist(),
+                "tious": list(ev.THUMOS_TIOUS),
                 "repeats": _REPEATS.value},
       "detections": len(dets),
       "fast_seconds": {"postprocess": post, "map": mapt,

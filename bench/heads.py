@@ -9,7 +9,7 @@ Rows are heads on RGB + flow, plus CAAV on audio-visual features
   the two-stage cross-attention for CAAV;
 * ``lgca``: the LGCA config of the head (one stage for the RGB-flow heads,
   two for CAAV), or, for a head without one, one-stage leaky LGCA placed as
-  ``config_lib.lgca_fusion`` places it;
+  its recipe places it (``recipes.lgca``);
 * any registered fusion kind, e.g. ``concat``: the head's recipe with that
   fusion.
 
@@ -46,7 +46,7 @@ ROOT = os.path.normpath(
 sys.path.insert(0, ROOT)
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from wtal_jax import config_lib
+from wtal_jax import config_lib, recipes
 from wtal_jax.models.heads import HEADS
 from wtal_jax.training.train import train_and_evaluate
 
@@ -91,7 +91,7 @@ def row_name(head: str, modalities) -> str | None:
   return None
 
 
-def recipes() -> dict[tuple[str, str], tuple[str, object]]:
+def thumos_configs() -> dict[tuple[str, str], tuple[str, object]]:
   """``(row, fusion kind) -> (config file, :synthetic config)`` of the
   THUMOS14 configs in ``configs/``."""
   found = {}
@@ -129,16 +129,6 @@ def own_fusion(row: str, found) -> tuple[str, object]:
   return f"{av_source} with the fusion of {source}", av_config
 
 
-def _default_head(kind):
-  module = sys.modules[HEADS.get(kind).module.__module__]
-  if hasattr(module, "default_config"):
-    return module.default_config()
-  if kind == "caav":
-    return config_lib.caav_head()
-  raise ValueError(f"Head {kind!r} has no config in configs/ and its module "
-                   "has no default_config().")
-
-
 def config_for(row: str, fusion: str, found) -> tuple[str, object]:
   """The recipe of ``row`` with ``fusion`` (see the module docstring)."""
   if fusion == "own":
@@ -149,11 +139,11 @@ def config_for(row: str, fusion: str, found) -> tuple[str, object]:
   source, base = same_row[0] if same_row else found[("caav", "lgca")]
   config = base.copy_and_resolve_references()
   if not same_row:
-    config.model.head = _default_head(row)
+    config.model.head = recipes.for_head(row).head()
   if fusion == "concat":
-    config_lib.raw_concat(config)
+    recipes.fusions.concat(config)
   elif fusion == "lgca":
-    config_lib.lgca_fusion(config, num_stages=1)
+    recipes.lgca.one_stage(config)
   else:
     config.model.fusion.kind = fusion
   return f"{source} with fusion {fusion}", config
@@ -269,7 +259,7 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # Checkpointing logs every save.
   heads = _HEADS.value or HEADS.names()
-  found = recipes()
+  found = thumos_configs()
   workroot = _WORKDIR.value or tempfile.mkdtemp(prefix="bench_heads_")
   os.makedirs(workroot, exist_ok=True)
   budget = {"steps": _STEPS.value,

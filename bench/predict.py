@@ -32,10 +32,11 @@ from absl import app, flags
 
 from wtal_jax import Localizer, config_lib
 from wtal_jax.data import pipeline
-from wtal_jax.data.registry import open_dataset
-from wtal_jax.inference import metadata as metadata_lib
+from data_prep.prepared import open_dataset
+from wtal_jax.training import inference_file as metadata_lib
 from wtal_jax.training import steps
-from wtal_jax.training.train import Experiment, recipe_of
+from wtal_jax.evaluation.postprocess import from_eval_config
+from wtal_jax.training.train import Experiment
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DEFAULT_CONFIG = os.path.join(ROOT, "configs/thumos_lgca.py:synthetic")
@@ -57,7 +58,7 @@ def untrained_localizer(config) -> tuple[Localizer, Experiment]:
   """The config's model at its initial parameters, with the metadata
   training would write."""
   exp = Experiment(config)
-  meta = metadata_lib.from_experiment(exp, *recipe_of(config))
+  meta = metadata_lib.from_experiment(exp, *from_eval_config(config.eval))
   variables = steps.variables_of(exp.initial_state())
   return Localizer(config, meta, variables, step=0), exp
 

@@ -80,7 +80,8 @@ def worker() -> None:
   from wtal_jax import config_lib  # pylint: disable=g-import-not-at-top
   from wtal_jax.models.heads import HEADS  # pylint: disable=g-import-not-at-top
   from wtal_jax.models.model import build_model  # pylint: disable=g-import-not-at-top
-  from wtal_jax.training import parallel, steps  # pylint: disable=g-import-not-at-top
+  from wtal_jax import parallel  # pylint: disable=g-import-not-at-top
+  from wtal_jax.training import steps  # pylint: disable=g-import-not-at-top
   from wtal_jax.training.state import create_train_state, make_optimizer  # pylint: disable=g-import-not-at-top
 
   config = config_lib.load_config(os.path.join(ROOT, _CONFIG.value))

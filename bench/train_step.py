@@ -22,7 +22,8 @@ from ml_collections import config_flags
 
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
-from wtal_jax.training import parallel, steps
+from wtal_jax import parallel
+from wtal_jax.training import steps
 from wtal_jax.training.state import create_train_state, make_optimizer
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/thumos_lgca_caav.py",

@@ -9,15 +9,8 @@ audio modality of a dataset that has one.
 """
 
 from wtal_jax import config_lib
+from wtal_jax.recipes import caav
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  c.model.fusion.kind = "cross_attention"
-  c.model.fusion.num_stages = 2
-  c.model.fusion.skip = "dense"
-  config_lib.caav_recipe(c)
-  if not variant:
-    c.eval.tious = config_lib.ANET_TIOUS
-  return config_lib.apply_variant(c, variant, real_name="activitynet12",
-                                  real_builder_config="wtalc")
+  return config_lib.compose(caav, dataset="activitynet12", variant=variant)

@@ -14,13 +14,13 @@ THUMOS-shaped dataset.
 """
 
 from wtal_jax import config_lib
+from wtal_jax.recipes import caav, lgca
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  c.data.modalities = ("rgb+flow", "audio")
-  config_lib.caav_recipe(c)
-  config_lib.lgca_fusion(c, num_stages=2)
-  c.eval.tious = config_lib.ANET_TIOUS
-  return config_lib.apply_variant(c, variant, real_name="activitynet12",
-                                  real_builder_config="wtalc_audio")
+  return config_lib.compose(
+      caav,
+      dataset="activitynet12",
+      fusion=lgca.two_stages,
+      modalities=("rgb+flow", "audio"),
+      variant=variant)

@@ -7,14 +7,9 @@ as in configs/anet_3cnet.py.
 """
 
 from wtal_jax import config_lib
-from wtal_jax.models.heads import threec
+from wtal_jax.recipes import lgca, threec
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  threec.apply_recipe(c, activitynet=True, after_lgca=True)
-  config_lib.lgca_fusion(c, num_stages=1)
-  if not variant:
-    c.eval.tious = config_lib.ANET_TIOUS
-  return config_lib.apply_variant(c, variant, real_name="activitynet12",
-                                  real_builder_config="wtalc")
+  return config_lib.compose(
+      threec, dataset="activitynet12", fusion=lgca.one_stage, variant=variant)

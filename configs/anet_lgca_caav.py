@@ -7,13 +7,9 @@ configs/anet_caav.py for the modalities).
 """
 
 from wtal_jax import config_lib
+from wtal_jax.recipes import caav, lgca
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  config_lib.caav_recipe(c)
-  config_lib.lgca_fusion(c, num_stages=2)
-  if not variant:
-    c.eval.tious = config_lib.ANET_TIOUS
-  return config_lib.apply_variant(c, variant, real_name="activitynet12",
-                                  real_builder_config="wtalc")
+  return config_lib.compose(
+      caav, dataset="activitynet12", fusion=lgca.two_stages, variant=variant)

@@ -15,17 +15,9 @@ audio), where snippet labels come from the ground-truth segments.
 """
 
 from wtal_jax import config_lib
+from wtal_jax.recipes import caav
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  c.data.modalities = ("rgb", "audio")
-  c.data.num_snippets = 10
-  c.model.fusion.kind = "cross_attention"
-  c.model.fusion.num_stages = 2
-  c.model.fusion.skip = "dense"
-  config_lib.caav_recipe(c)
-  c.eval.metric = "snippet_accuracy"
-  c.eval.buckets = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
-  return config_lib.apply_variant(c, variant, real_name="ave",
-                                  real_builder_config="default")
+  return config_lib.compose(
+      caav, dataset="ave", modalities=("rgb", "audio"), variant=variant)

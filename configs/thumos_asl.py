@@ -4,21 +4,14 @@ both, each actionness head one stream).
 
 Reproduces: LGCA paper Table 3 (also Table 9), row "ASL [19]", RGB-flow:
 THUMOS14 avg mAP@[0.1:0.1:0.7] = 40.4 (67.3 / 61.2 / 51.5 / 41.3 / 30.6 /
-19.7 / 11.1). Hyperparameters of ASL's public code: 750 snippets sampled one
-per uniform segment, batch 16, Adam 1e-4 with weight decay 5e-4, GCE q = 0.7,
-top T/8; the public code trains up to 5000 epochs and keeps the best
-evaluation, here a fixed 10000 steps with the best checkpoint kept.
+19.7 / 11.1). The recipe (ASL's public code) is ``wtal_jax/recipes/asl.py``;
+the public code trains up to 5000 epochs and keeps the best evaluation, here
+a fixed 10000 steps with the best checkpoint kept.
 """
 
 from wtal_jax import config_lib
-from wtal_jax.models.heads import asl
+from wtal_jax.recipes import asl
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  config_lib.raw_concat(c)
-  asl.apply_thumos_recipe(c)
-  c = config_lib.apply_variant(c, variant)
-  if variant == "smoke":
-    asl.smoke_widths(c)
-  return c
+  return config_lib.compose(asl, dataset="thumos14", variant=variant)

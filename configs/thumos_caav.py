@@ -10,12 +10,8 @@ and flow, like configs/thumos_lgca_caav.py, so the two are comparable.
 """
 
 from wtal_jax import config_lib
+from wtal_jax.recipes import caav
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  c.model.fusion.kind = "cross_attention"
-  c.model.fusion.num_stages = 2
-  c.model.fusion.skip = "dense"
-  config_lib.caav_recipe(c)
-  return config_lib.apply_variant(c, variant)
+  return config_lib.compose(caav, dataset="thumos14", variant=variant)

@@ -7,14 +7,9 @@ its modality's LGCA stream (``FusionOutput.per_modality``).
 """
 
 from wtal_jax import config_lib
-from wtal_jax.models.heads import asl
+from wtal_jax.recipes import asl, lgca
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  asl.apply_thumos_recipe(c)
-  config_lib.lgca_fusion(c, num_stages=1)
-  c = config_lib.apply_variant(c, variant)
-  if variant == "smoke":
-    asl.smoke_widths(c)
-  return c
+  return config_lib.compose(
+      asl, dataset="thumos14", fusion=lgca.one_stage, variant=variant)

@@ -9,10 +9,9 @@ visual features; here RGB and flow (set ``config.data.modalities =
 """
 
 from wtal_jax import config_lib
+from wtal_jax.recipes import caav, lgca
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  config_lib.caav_recipe(c)
-  config_lib.lgca_fusion(c, num_stages=2)
-  return config_lib.apply_variant(c, variant)
+  return config_lib.compose(
+      caav, dataset="thumos14", fusion=lgca.two_stages, variant=variant)

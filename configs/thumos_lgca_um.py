@@ -8,16 +8,12 @@ concatenated features at UM's input; UM's losses and optimizer are unchanged.
 """
 
 from wtal_jax import config_lib
-from wtal_jax.models.heads import um
+from wtal_jax.recipes import lgca, um
 
 
 def get_config(variant: str = ""):
-  c = config_lib.base_config()
-  um.apply_thumos_recipe(c)
-  config_lib.lgca_fusion(c, num_stages=1)
-  c = config_lib.apply_variant(c, variant)
-  if variant == "smoke":
-    c.model.head.hidden_dim = 16
+  c = config_lib.compose(
+      um, dataset="thumos14", fusion=lgca.one_stage, variant=variant)
   if variant == "synthetic":
     # UM's 2048-wide temporal conv makes a step ~2.5x dearer than CAAV's on a
     # CPU; 150 steps keep training plus evaluation near 10 minutes on 2 cores.

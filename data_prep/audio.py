@@ -61,14 +61,14 @@ class AudioSpec:
     return max(self.max_mismatch * visual_s, self.min_mismatch_hops * self.hop_s)
 
 
-def align_to_snippets(audio_TaxD: np.ndarray, hop_s: float, num_snippets: int,
+def align_to_snippets(audio_TaxD: np.ndarray, hop_s: float, video_length: int,
                       seconds_per_snippet: float) -> np.ndarray:
   """Resamples audio frames onto the visual snippet grid (see module doc).
 
   Args:
     audio_TaxD: Audio features, one row per audio frame.
     hop_s: Seconds between audio frames.
-    num_snippets: Visual snippets T.
+    video_length: Visual snippets T.
     seconds_per_snippet: Seconds per visual snippet.
 
   Returns:
@@ -78,7 +78,7 @@ def align_to_snippets(audio_TaxD: np.ndarray, hop_s: float, num_snippets: int,
   t_a = audio.shape[0]
   # Position of each visual centre in units of audio frames, measured from
   # the first audio centre.
-  pos_T = ((np.arange(num_snippets) + 0.5) * seconds_per_snippet / hop_s
+  pos_T = ((np.arange(video_length) + 0.5) * seconds_per_snippet / hop_s
            - 0.5)
   pos_T = np.clip(pos_T, 0.0, t_a - 1)
   lo_T = np.floor(pos_T).astype(np.int64)
@@ -96,7 +96,7 @@ class AlignedAudio:
   note: str = ""
 
 
-def load_aligned(spec: AudioSpec, split: str, video: str, num_snippets: int,
+def load_aligned(spec: AudioSpec, split: str, video: str, video_length: int,
                  seconds_per_snippet: float) -> AlignedAudio:
   """Reads, checks and aligns one video's audio features.
 
@@ -112,11 +112,11 @@ def load_aligned(spec: AudioSpec, split: str, video: str, num_snippets: int,
         "add the file, point --audio_dir at the right folder, or run with "
         "--on_bad_video=skip.")
   return align_checked(spec, split, video, np.load(path, mmap_mode="r"),
-                       num_snippets, seconds_per_snippet, path)
+                       video_length, seconds_per_snippet, path)
 
 
 def align_checked(spec: AudioSpec, split: str, video: str,
-                  audio_TaxD: np.ndarray, num_snippets: int,
+                  audio_TaxD: np.ndarray, video_length: int,
                   seconds_per_snippet: float,
                   source: str = "") -> AlignedAudio:
   """Checks one video's audio features and aligns them (see module doc).
@@ -126,7 +126,7 @@ def align_checked(spec: AudioSpec, split: str, video: str,
     split: Split name (for messages).
     video: Video name.
     audio_TaxD: The audio features at their own hop.
-    num_snippets: Visual snippets T.
+    video_length: Visual snippets T.
     seconds_per_snippet: Seconds per visual snippet.
     source: Where the array came from (for messages).
 
@@ -137,10 +137,10 @@ def align_checked(spec: AudioSpec, split: str, video: str,
   audio = validation.check_feature_array(split, video, "audio", audio_TaxD,
                                          spec.dim, source)
   audio_s = audio.shape[0] * spec.hop_s
-  visual_s = num_snippets * seconds_per_snippet
+  visual_s = video_length * seconds_per_snippet
   gap_s = audio_s - visual_s
   lengths = (f"audio {audio.shape[0]} frames x {spec.hop_s:g} s = "
-             f"{audio_s:.2f} s, video {num_snippets} snippets x "
+             f"{audio_s:.2f} s, video {video_length} snippets x "
              f"{seconds_per_snippet:g} s = {visual_s:.2f} s")
   if abs(gap_s) > spec.tolerance_s(visual_s):
     raise validation.BadVideoError(
@@ -154,5 +154,5 @@ def align_checked(spec: AudioSpec, split: str, video: str,
             f"{abs(gap_s):.2f} s ({lengths}); audio resampled onto the video "
             "grid, edges held.")
   return AlignedAudio(
-      align_to_snippets(audio, spec.hop_s, num_snippets, seconds_per_snippet),
+      align_to_snippets(audio, spec.hop_s, video_length, seconds_per_snippet),
       note)

@@ -122,11 +122,11 @@ def read_splits(ave_dir: str) -> tuple[tuple[str, ...],
   return classes, splits
 
 
-def snippet_labels(ann: VideoAnnotation, num_snippets: int,
+def snippet_labels(ann: VideoAnnotation, video_length: int,
                    class_index: Mapping[str, int]) -> np.ndarray:
   """Per-second labels, background = C (see the module docstring)."""
-  labels_T = np.full(num_snippets, len(class_index), np.int32)
-  centres_T = (np.arange(num_snippets) + 0.5) * SECONDS_PER_SNIPPET
+  labels_T = np.full(video_length, len(class_index), np.int32)
+  centres_T = (np.arange(video_length) + 0.5) * SECONDS_PER_SNIPPET
   for (start, end), label in zip(ann.segments, ann.labels):
     labels_T[(centres_T >= start) & (centres_T < end)] = class_index[label]
   return labels_T

@@ -131,7 +131,7 @@ class VideoLatents:
   phase_T: np.ndarray
 
   @property
-  def num_snippets(self) -> int:
+  def video_length(self) -> int:
     return int(self.core_TxC.shape[0])
 
 
@@ -202,14 +202,14 @@ def video_rng(seed: int, stream: int, split: str, index: int):
       seed, spawn_key=(stream, SPLIT_CODES[split], index)))
 
 
-def _phase_weights(timing, num_snippets, seconds_per_snippet, params, rng):
+def _phase_weights(timing, video_length, seconds_per_snippet, params, rng):
   """Per-instance core/onset/offset weights on the grid, each (T, N)."""
   n = timing.num_instances
   start_N, end_N = timing.segments_Nx2[:, 0], timing.segments_Nx2[:, 1]
   strength_N = np.exp(params.instance_jitter * rng.standard_normal(n))
   u0_N = rng.uniform(*params.core_start, n)
   u1_N = rng.uniform(*params.core_end, n)
-  t0_T = np.arange(num_snippets) * seconds_per_snippet
+  t0_T = np.arange(video_length) * seconds_per_snippet
   lo_TxN = np.maximum(t0_T[:, None], start_N)
   hi_TxN = np.minimum(t0_T[:, None] + seconds_per_snippet, end_N)
   cover_TxN = np.clip(hi_TxN - lo_TxN, 0.0, None) / seconds_per_snippet
@@ -226,27 +226,27 @@ def _phase_weights(timing, num_snippets, seconds_per_snippet, params, rng):
   return core, onset, offset
 
 
-def _context(timing, num_snippets, seconds_per_snippet, num_classes, params,
+def _context(timing, video_length, seconds_per_snippet, num_classes, params,
              rng):
   """Class context level (T, C): a floor plus a decay around instances."""
-  centre_T = (np.arange(num_snippets) + 0.5) * seconds_per_snippet
+  centre_T = (np.arange(video_length) + 0.5) * seconds_per_snippet
   dist_TxN = np.maximum(
       np.maximum(timing.segments_Nx2[:, 0] - centre_T[:, None],
                  centre_T[:, None] - timing.segments_Nx2[:, 1]), 0.0)
   near_TxN = np.exp(-dist_TxN / params.context_decay_s)
   floor_C = rng.uniform(*params.context_floor, num_classes)
-  context_TxC = np.zeros((num_snippets, num_classes))
+  context_TxC = np.zeros((video_length, num_classes))
   for c in np.unique(timing.labels_N):
     near_T = near_TxN[:, timing.labels_N == c].max(axis=1)
     context_TxC[:, c] = floor_C[c] + (1 - floor_C[c]) * near_T
   return context_TxC
 
 
-def _clutter(num_snippets, mp, num_patterns, candidates, rng):
+def _clutter(video_length, mp, num_patterns, candidates, rng):
   """Clutter stretches of one modality: mask, pattern and distractor (T,)."""
-  mask_T = np.zeros(num_snippets, bool)
-  pattern_T = np.full(num_snippets, -1, np.int32)
-  distractor_T = np.full(num_snippets, -1, np.int32)
+  mask_T = np.zeros(video_length, bool)
+  pattern_T = np.full(video_length, -1, np.int32)
+  distractor_T = np.full(video_length, -1, np.int32)
   if mp.clutter_fraction <= 0:
     return mask_T, pattern_T, distractor_T
   # A Poisson boolean model: stretches start at rate lam per snippet (also
@@ -256,13 +256,13 @@ def _clutter(num_snippets, mp, num_patterns, candidates, rng):
   mean_len = mp.clutter_length
   lam = -np.log1p(-mp.clutter_fraction) / mean_len
   lead = int(np.ceil(4 * mean_len))
-  num = rng.poisson(lam * (num_snippets + lead))
-  starts = rng.integers(-lead, num_snippets, num)
+  num = rng.poisson(lam * (video_length + lead))
+  starts = rng.integers(-lead, video_length, num)
   lengths = rng.geometric(1.0 / mean_len, num)
   patterns = rng.integers(0, num_patterns, num)
   distractors = rng.choice(candidates, num) if num else np.zeros(0, int)
   for s, l, j, d in zip(starts, lengths, patterns, distractors):
-    lo, hi = max(s, 0), min(s + l, num_snippets)
+    lo, hi = max(s, 0), min(s + l, video_length)
     if hi <= lo:
       continue  # ended before the first snippet
     mask_T[lo:hi] = True
@@ -286,7 +286,7 @@ def video_latents(world: World, timing: timings_lib.VideoTiming, split: str,
   """
   params, num_classes = world.params, world.num_classes
   rng = video_rng(world.seed, _STRUCTURE_STREAM, split, timing.index)
-  num_t = timings_lib.num_snippets(timing.duration, seconds_per_snippet)
+  num_t = timings_lib.video_length(timing.duration, seconds_per_snippet)
   core_TxN, onset_TxN, offset_TxN = _phase_weights(
       timing, num_t, seconds_per_snippet, params, rng)
   onehot_NxC = np.eye(num_classes)[timing.labels_N]
@@ -335,7 +335,7 @@ def render_modality(world: World, latents: VideoLatents, name: str,
   """Draws the ``(T, D)`` float32 features of one modality of one video."""
   params, mw = world.params, world.modalities[name]
   mp = params.modalities[name]
-  num_t, num_c = latents.num_snippets, world.num_classes
+  num_t, num_c = latents.video_length, world.num_classes
   dim = mw.base_D.shape[0]
   clutter_T = latents.clutter_T[name]
   keep_T = 1.0 - mp.clutter_attenuation * clutter_T

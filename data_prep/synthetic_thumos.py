@@ -14,7 +14,7 @@ from it, e.g. ``full_seed3`` or ``tiny_train48_dims64-64-16``.
 
 Snippet grid: ``seconds_per_snippet = 16 / 25`` (16 frames at 25 fps) and
 ``T = ceil(duration / seconds_per_snippet - 1e-6)`` (see
-:func:`data_prep.timings.num_snippets`).
+:func:`data_prep.timings.video_length`).
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def load_thumos14_timings() -> Timings:
   return parse_timings(read_timings_json())
 
 
-def num_snippets(duration: float, seconds_per_snippet: float) -> int:
+def video_length(duration: float, seconds_per_snippet: float) -> int:
   """Number of snippets that cover ``duration`` (a final partial one counts).
 
   ``T = ceil(duration / seconds_per_snippet - 1e-6)``, at least 1: float error

@@ -10,15 +10,22 @@ downloads or statistics (neither needs TensorFlow then).
 
 On the console a build prints what it builds and one progress bar per split
 (on a terminal), instead of TFDS's download messages and per-file bars.
+
+Builds are safe to share: :func:`prepare` holds a lock file beside the
+dataset while it writes, so processes that build the same dataset at once
+wait for the first one and then use what it wrote.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
+import fcntl
 import os
 import shutil
 import tempfile
+import time
 from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
@@ -26,15 +33,13 @@ import tensorflow_datasets as tfds
 import tqdm
 
 from wtal_jax.data import schema
+from wtal_jax.data.source import DATA_DIR_ENV, default_data_dir  # noqa: F401
 
 FILE_FORMAT = "array_record"
-DATA_DIR_ENV = "WTAL_JAX_DATA_DIR"
-
-
-def default_data_dir() -> str:
-  """``$WTAL_JAX_DATA_DIR`` if set, else ``~/tensorflow_datasets``."""
-  return os.environ.get(DATA_DIR_ENV) or os.path.expanduser(
-      "~/tensorflow_datasets")
+# How long a build waits for another process that is building the same
+# dataset (the full synthetic dataset builds in seconds; a real release in
+# minutes).
+LOCK_TIMEOUT_S = 3600.0
 
 
 @dataclasses.dataclass
@@ -176,10 +181,53 @@ def builder_dir_exists(builder_dir: str) -> bool:
   return os.path.exists(os.path.join(builder_dir, "dataset_info.json"))
 
 
+class BuildLockTimeout(TimeoutError):
+  """Another process held a dataset's build lock for too long."""
+
+
+@contextlib.contextmanager
+def build_lock(builder_dir: str, timeout_s: float = LOCK_TIMEOUT_S):
+  """Holds ``<builder_dir>.lock`` (an exclusive ``flock``) while building.
+
+  The kernel releases the lock when its holder exits, crashed or not, so a
+  killed build never blocks the next one.
+
+  Raises:
+    BuildLockTimeout: Another process held the lock for ``timeout_s``.
+  """
+  path = builder_dir.rstrip(os.sep) + ".lock"
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "a", encoding="utf-8") as f:
+    deadline, announced = time.monotonic() + timeout_s, False
+    while True:
+      try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        break
+      except BlockingIOError:
+        if not announced:
+          print(f"Waiting for another process that is building {builder_dir} "
+                f"(lock {path}) ...", flush=True)
+          announced = True
+        if time.monotonic() > deadline:
+          raise BuildLockTimeout(
+              f"Waited {timeout_s:.0f} s for the process building "
+              f"{builder_dir} (it holds {path}). Stop it, or build the "
+              "dataset once with python -m data_prep.build, then retry."
+          ) from None
+        time.sleep(0.5)
+    try:
+      yield
+    finally:
+      fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def prepare(make_builder: Callable[[], FeatureDatasetBuilder],
             overwrite: bool = False
             ) -> tuple[str, FeatureDatasetBuilder | None]:
   """Writes a builder's dataset unless it is already there.
+
+  Safe to call from several processes at once: one builds while the others
+  wait on the build lock, then find the finished dataset and keep it.
 
   Args:
     make_builder: Returns the builder, constructed with its ``data_dir`` and
@@ -196,6 +244,13 @@ def prepare(make_builder: Callable[[], FeatureDatasetBuilder],
   builder_dir = str(builder.data_dir)
   if builder_dir_exists(builder_dir) and not overwrite:
     return builder_dir, None
+  with build_lock(builder_dir):
+    return _prepare_locked(make_builder, builder, builder_dir, overwrite)
+
+
+def _prepare_locked(make_builder, builder, builder_dir: str, overwrite: bool):
+  if builder_dir_exists(builder_dir) and not overwrite:
+    return builder_dir, None  # Another process finished it while we waited.
   if os.path.exists(builder_dir):
     shutil.rmtree(builder_dir)
     builder = make_builder()

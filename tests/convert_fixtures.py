@@ -28,8 +28,8 @@ def shared_data(shared_dir: str, name: str) -> str:
   return os.path.join(shared_dir, "data", name)
 
 
-def num_snippets(duration: float) -> int:
-  return timings.num_snippets(duration, SPS)
+def video_length(duration: float) -> int:
+  return timings.video_length(duration, SPS)
 
 
 def random_features(rng: np.random.Generator, t: int, d: int) -> np.ndarray:
@@ -59,7 +59,7 @@ def write_wtalc_features(path: str, ann_dir: str, stream_dim: int = STREAM_DIM,
   rows = np.empty(len(durations) - drop_last, dtype=object)
   lengths = []
   for i in range(len(rows)):
-    t = num_snippets(durations[i])
+    t = video_length(durations[i])
     lengths.append(t)
     arr = random_features(rng, t, 2 * stream_dim)
     if pad_every and i % pad_every == 0:
@@ -122,7 +122,7 @@ def write_per_video_features(root: str, per_video_ann: str,
     for m in ("rgb", "flow"):
       os.makedirs(os.path.join(root, split, m), exist_ok=True)
     for video in videos:
-      t = num_snippets(durations[video])
+      t = video_length(durations[video])
       lengths[video] = t
       for m in ("rgb", "flow"):
         np.save(os.path.join(root, split, m, f"{video}.npy"),

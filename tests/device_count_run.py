@@ -34,7 +34,8 @@ def main():
   jax.config.update("jax_enable_x64", True)
   from wtal_jax import config_lib  # pylint: disable=g-import-not-at-top
   from wtal_jax.data import pipeline  # pylint: disable=g-import-not-at-top
-  from wtal_jax.training import parallel, steps  # pylint: disable=g-import-not-at-top
+  from wtal_jax import parallel  # pylint: disable=g-import-not-at-top
+  from wtal_jax.training import steps  # pylint: disable=g-import-not-at-top
   from wtal_jax.training.train import Experiment  # pylint: disable=g-import-not-at-top
 
   root = os.path.join(os.path.dirname(__file__), "..")

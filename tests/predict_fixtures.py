@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from wtal_jax import config_lib
-from wtal_jax.data.registry import open_dataset
+from data_prep.prepared import open_dataset
 from wtal_jax.training.train import train_and_evaluate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))

@@ -22,7 +22,7 @@ def smoke(**fusion):
 
 
 def costs(config):
-  return [analysis.flops(config, num_snippets=t, input_dims=DIMS,
+  return [analysis.flops(config, video_length=t, input_dims=DIMS,
                          num_classes=NUM_CLASSES) for t in LENGTHS]
 
 
@@ -66,18 +66,18 @@ def test_concat_fusion_is_linear_and_total_adds_up(lgca_reports):
     # One program or two: XLA fuses differently but counts the same work.
     assert r.per_video["total"] == pytest.approx(parts, rel=0.15)
     assert r.per_snippet["total"] == pytest.approx(
-        r.per_video["total"] / r.num_snippets)
+        r.per_video["total"] / r.video_length)
 
 
 def test_gates_cost_little_and_stages_cost_more(lgca_reports):
   gated = lgca_reports[0]
-  assert gated.num_snippets == 32
-  ungated = analysis.flops(smoke(gate="none"), num_snippets=32,
+  assert gated.video_length == 32
+  ungated = analysis.flops(smoke(gate="none"), video_length=32,
                            input_dims=DIMS, num_classes=NUM_CLASSES)
-  # Without num_snippets the training length is used.
+  # Without video_length the training length is used.
   one = analysis.flops(smoke(num_stages=1), input_dims=DIMS,
                        num_classes=NUM_CLASSES)
-  assert one.num_snippets == smoke().data.num_snippets == 32
+  assert one.video_length == smoke().data.num_snippets == 32
   assert one.per_video["fusion"] < ungated.per_video["fusion"]
   assert ungated.per_video["fusion"] < gated.per_video["fusion"]
   table = analysis.cost_table({"1-stage": one, "2-stage": ungated,

@@ -110,7 +110,7 @@ def test_params_without_collection_wrapper_and_counts():
   model, variables = make_model(num_stages=1, gate="leaky")
   batches = make_batches(4)
   table = analysis.selection_rates(model, variables["params"], batches)
-  assert {r.num_snippets for r in table.rows} == {
+  assert {r.snippet_count for r in table.rows} == {
       int(sum(b["mask"].sum() for b in batches))}
 
 

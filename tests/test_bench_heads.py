@@ -30,7 +30,7 @@ heads = _load_bench()
 
 
 def test_recipes_key_rows_by_head_and_streams():
-  found = heads.recipes()
+  found = heads.thumos_configs()
   assert found[("caav", "lgca")][0] == "configs/thumos_lgca_caav.py"
   assert found[("um", "lgca")][0] == "configs/thumos_lgca.py"
   assert found[("um", "concat")][0] == "configs/thumos_um.py"
@@ -43,7 +43,7 @@ def test_recipes_key_rows_by_head_and_streams():
 
 
 def test_own_fusion_is_the_heads_published_one():
-  found = heads.recipes()
+  found = heads.thumos_configs()
   kinds = {row: heads.config_for(row, "own", found)[1].model.fusion.kind
            for row in ("um", "asl", "hamnet", "threec", "caav", "co2net")}
   assert kinds == {"um": "concat", "asl": "concat", "hamnet": "concat",
@@ -62,7 +62,7 @@ def test_own_fusion_is_the_heads_published_one():
 
 
 def test_heads_without_an_lgca_config_get_lgca_placed_by_the_head():
-  found = heads.recipes()
+  found = heads.thumos_configs()
   assert ("hamnet", "lgca") not in found
   source, config = heads.config_for("hamnet", "lgca", found)
   assert source == "configs/thumos_hamnet.py with fusion lgca"
@@ -127,7 +127,7 @@ def test_bench_writes_table_and_reuses_finished_runs(tmp_path, data_dir):
 
 
 def test_finished_metrics_ignores_runs_of_another_config(tmp_path):
-  _, config = heads.config_for("asl", "concat", heads.recipes())
+  _, config = heads.config_for("asl", "concat", heads.thumos_configs())
   workdir = tmp_path / "run"
   workdir.mkdir()
   (workdir / "config.json").write_text(config.to_json_best_effort())

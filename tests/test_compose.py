@@ -20,7 +20,6 @@ compiled step is reused across all fusions, which keeps the test fast.
 """
 
 import functools
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -28,7 +27,7 @@ import numpy as np
 import optax
 import pytest
 
-from wtal_jax import config_lib
+from wtal_jax import config_lib, recipes
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import RNG_STREAMS
@@ -42,14 +41,8 @@ LOC_FIELDS = ("cas_BxTxC", "attention_BxT", "video_scores_BxC",
 
 
 def head_config(kind):
-  """The head's own defaults (``default_config()`` of its module), shrunk."""
-  module = sys.modules[HEADS.get(kind).module.__module__]
-  if hasattr(module, "default_config"):
-    cfg = module.default_config()
-  elif kind == "caav":
-    cfg = config_lib.caav_head()
-  else:
-    raise AssertionError(f"Head {kind!r}: its module has no default_config().")
+  """The head's published hyperparameters (its recipe's ``head()``), shrunk."""
+  cfg = recipes.for_head(kind).head()
   for key, value in cfg.items():
     if key.endswith("_dim") and isinstance(value, int) and value > 16:
       cfg[key] = 16

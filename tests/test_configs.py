@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from wtal_jax import config_lib, config_validation
+from wtal_jax import config_lib, config_validation, recipes
 from wtal_jax.data.registry import DATASETS
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.heads import HEADS
@@ -51,13 +51,13 @@ def test_default_config_is_lgca_with_the_um_head():
 
 def test_head_fields_come_from_config_then_published_defaults():
   from wtal_jax.models.heads import hamnet  # pylint: disable=g-import-not-at-top
-  cfg = hamnet.default_config()
+  cfg = recipes.hamnet.head()
   del cfg["pool_kernel"]  # An older config without the key.
   cfg.dropout = 0.25
   head = hamnet.HAMNetHead.from_config(cfg, num_classes=7)
   assert head.num_classes == 7 and head.dropout == 0.25
-  assert head.pool_kernel == hamnet.default_config().pool_kernel
-  assert head.attention_dim == hamnet.default_config().attention_dim
+  assert head.pool_kernel == recipes.hamnet.head().pool_kernel
+  assert head.attention_dim == recipes.hamnet.head().attention_dim
 
 
 def test_lgca_placement_and_gate_start_follow_the_head():

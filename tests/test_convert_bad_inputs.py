@@ -44,7 +44,7 @@ def _build(tmp_path, ann, feats, **options):
 
 
 def _bad_rows(kind):
-  t = cf.num_snippets(VIDEOS[BAD]["duration"])
+  t = cf.video_length(VIDEOS[BAD]["duration"])
   rows = cf.random_features(np.random.default_rng(5), t, 2 * cf.STREAM_DIM)
   if kind == "nan":
     rows[3, 1] = np.nan
@@ -186,7 +186,7 @@ def test_every_video_skipped_is_an_error(tmp_path):
 
 def _audio_release(tmp_path, audio_seconds):
   ann, feats = _release(tmp_path)
-  lengths = {v["video"]: cf.num_snippets(v["duration"]) * cf.SPS
+  lengths = {v["video"]: cf.video_length(v["duration"]) * cf.SPS
              for v in VIDEOS}
   lengths.update(audio_seconds)
   cf.write_audio(str(tmp_path / "audio"), lengths)

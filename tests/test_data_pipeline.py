@@ -3,7 +3,7 @@
 import numpy as np
 
 from wtal_jax.data import pipeline
-from wtal_jax.data.registry import open_dataset
+from data_prep.prepared import open_dataset
 from wtal_jax import config_lib
 
 
@@ -43,7 +43,7 @@ def test_train_batch_counts_are_each_videos_instances(data_dir):
 def test_eval_batch_counts_and_masks(data_dir):
   split = _split(data_dir, "test")
   groups = pipeline.parse_modalities(("rgb", "flow"))
-  plan = pipeline.eval_plan(split.index.num_snippets_V, (32, 64, 128), 512,
+  plan = pipeline.eval_plan(split.index.video_length_V, (32, 64, 128), 512,
                             row_multiple=1)
   for chunk in plan:
     batch = pipeline.eval_batch(split, groups, chunk,
@@ -55,4 +55,4 @@ def test_eval_batch_counts_and_masks(data_dir):
       ex = split[v]
       np.testing.assert_array_equal(
           batch["counts"][r], _slow_counts(ex, split.meta.num_classes))
-      assert batch["mask"][r].sum() == split.index.num_snippets_V[v]
+      assert batch["mask"][r].sum() == split.index.video_length_V[v]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from wtal_jax import evaluation as ev
+from wtal_jax import recipes
 from wtal_jax.evaluation import nms as nms_lib
 from wtal_jax.evaluation import oic
 
@@ -168,7 +169,7 @@ def test_oic_matches_loop_reference(seed):
 def test_oic_published_recipes_match_reference():
   rng = np.random.default_rng(11)
   for head in ("um", "asl", "hamnet", "co2net"):
-    name, params = ev.recipe_for_head(head)
+    name, params = recipes.for_head(head).POSTPROCESS
     assert name == "oic"
     cas, att, scores = _random_video(rng, t=50, c=5)
     got = ev.postprocess(name, cas, att, scores, 0.64, "v", **params)
@@ -248,7 +249,7 @@ def test_postprocess_many_equals_per_video_calls():
   videos = [_random_video(rng, c=3) for _ in range(12)]
   sps = [0.64 if i % 2 else 0.5 for i in range(12)]
   ids = [f"video_{i}" for i in range(12)]
-  _, params = ev.recipe_for_head("co2net")
+  _, params = recipes.co2net.POSTPROCESS
   many = ev.postprocess_many("oic", [v[0] for v in videos],
                              [v[1] for v in videos], [v[2] for v in videos],
                              sps, ids, **params)
@@ -301,8 +302,9 @@ def test_bad_inputs_name_the_video():
 def test_every_published_recipe_runs():
   rng = np.random.default_rng(1)
   cas, att, scores = _random_video(rng, t=30, c=4)
-  for head in ev.PUBLISHED_RECIPES:
-    name, params = ev.recipe_for_head(head)
+  for head, recipe in recipes.BY_HEAD.items():
+    name, params = recipe.POSTPROCESS
+    assert name in ev.POSTPROCESS, head
     d = ev.postprocess(name, cas, att, scores, 0.64, "v", **params)
     assert len(d) > 0 and np.all(np.isfinite(d.score))
   assert "oic" in ev.METHOD_NOTES and "wtalc" in ev.METHOD_NOTES

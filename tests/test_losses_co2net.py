@@ -12,6 +12,7 @@ import pytest
 
 from wtal_jax.losses import co2net
 from wtal_jax.models.heads import co2net as co2net_head
+from wtal_jax.recipes import co2net as co2net_recipe
 
 B, T, C, F = 4, 13, 5, 6
 LENGTHS = np.array([13, 10, 7, 2])
@@ -143,7 +144,7 @@ def test_head_loss_terms_match_references():
   outputs = dict(zip(("cas_BxTxC1", "attentions_BxTxM", "attention_BxT",
                       "features_BxTxF"), _j(cas, atts, att, feats)))
   batch = dict(zip(("labels", "mask"), _j(labels, mask)))
-  cfg = co2net_head.default_config()
+  cfg = co2net_recipe.head()
   terms = co2net_head.co2net_loss(outputs, batch, cfg)
   assert set(terms) == set(cfg.loss_weights)
   supp = np.stack([_ref_supp(cas[b], att[b]) for b in range(B)])
@@ -156,7 +157,7 @@ def test_losses_ignore_padding():
   cas, atts, labels, mask, feats = _case(6)
   pad = lambda x, v: np.concatenate(
       [x, np.full((B, 4) + x.shape[2:], v, x.dtype)], 1)
-  cfg = ml_collections.ConfigDict(dict(co2net_head.default_config()))
+  cfg = ml_collections.ConfigDict(dict(co2net_recipe.head()))
 
   def run(c, a, f, m):
     out = dict(zip(("cas_BxTxC1", "attentions_BxTxM", "attention_BxT",
@@ -186,7 +187,7 @@ def test_head_casl_scores_the_leading_pairs_per_shared_class():
   mask = np.ones((b, t), bool)
   outputs = dict(zip(("cas_BxTxC1", "attentions_BxTxM", "attention_BxT",
                       "features_BxTxF"), _j(cas, atts, atts.mean(-1), feats)))
-  cfg = co2net_head.default_config()
+  cfg = co2net_recipe.head()
   cfg.casl_pairs = 2
   supp = np.stack([_ref_supp(cas[i], atts[i].mean(-1)) for i in range(b)])
   per_class = _ref_casl_terms(feats, supp[..., :-1], labels)

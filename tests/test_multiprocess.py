@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import subprocess_runs as runs
-from wtal_jax.data.registry import open_dataset
+from data_prep.prepared import open_dataset
 from wtal_jax.training import distributed
 from wtal_jax.training.checkpoints import verify_manifest
 

@@ -23,7 +23,7 @@ from wtal_jax import Localizer, predict
 from wtal_jax.inference import (BadVideoInput, MissingMetadataError,
                                 NoCheckpointError, PredictInputError)
 from wtal_jax.inference import inputs as inputs_lib
-from wtal_jax.inference import metadata as metadata_lib
+from wtal_jax.training import inference_file as metadata_lib
 from wtal_jax.inference import report, sources
 
 

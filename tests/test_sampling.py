@@ -7,9 +7,10 @@ import pytest
 from wtal_jax.data import sampling
 
 
-def _draws(num_snippets, length, n=400):
+def _draws(video_length, num_snippets, n=400):
   return np.stack([sampling.sample_snippets(
-      np.random.default_rng(s), num_snippets, length, "uniform_stretch")[0]
+      np.random.default_rng(s), video_length, num_snippets,
+      "uniform_stretch")[0]
                    for s in range(n)])
 
 

@@ -72,8 +72,8 @@ def test_features_shape_dtype_range(timings):
   world = sm.make_world(0, 20, {"rgb": 1024, "flow": 1024, "audio": 128})
   for video in timings.splits["test"][:6]:
     feats, lat = sm.generate_video(world, video, "test", SPS)
-    num_t = timings_lib.num_snippets(video.duration, SPS)
-    assert lat.num_snippets == num_t
+    num_t = timings_lib.video_length(video.duration, SPS)
+    assert lat.video_length == num_t
     for m, x in feats.items():
       assert x.dtype == np.float32
       assert x.shape == (num_t, world.modalities[m].base_D.shape[0])
@@ -87,7 +87,7 @@ def test_phase_weights_follow_instance_coverage(world, timings):
   checked = 0
   for video in timings.splits["train"][:40]:
     lat = sm.video_latents(world, video, "train", SPS)
-    cover_TxN = _cover_reference(video, lat.num_snippets)
+    cover_TxN = _cover_reference(video, lat.video_length)
     total_TxC = lat.core_TxC + lat.onset_TxC + lat.offset_TxC
     onehot_NxC = np.eye(20)[video.labels_N]
     np.testing.assert_array_equal(total_TxC > 0, cover_TxN @ onehot_NxC > 0)
@@ -135,7 +135,7 @@ def test_context_levels(world, timings):
     assert np.all(lat.context_TxC[:, ~present] == 0)
     ctx = lat.context_TxC[:, present]
     assert ctx.min() >= 0.2 - 1e-12 and ctx.max() <= 1.0 + 1e-12
-    centre = (np.arange(lat.num_snippets) + 0.5) * SPS
+    centre = (np.arange(lat.video_length) + 0.5) * SPS
     for (s, e), c in zip(video.segments_Nx2, video.labels_N):
       inside = (centre >= s) & (centre <= e)
       np.testing.assert_allclose(lat.context_TxC[inside, c], 1.0)
@@ -206,8 +206,8 @@ def test_audio_informative_for_few_classes(world):
 def test_snippet_class_matches_instance_cores(world, timings):
   for video in timings.splits["test"][:30]:
     lat = sm.video_latents(world, video, "test", SPS)
-    centre = (np.arange(lat.num_snippets) + 0.5) * SPS
-    counts = np.zeros(lat.num_snippets, int)
+    centre = (np.arange(lat.video_length) + 0.5) * SPS
+    counts = np.zeros(lat.video_length, int)
     for s, e in video.segments_Nx2:
       counts += (centre >= s - SPS) & (centre <= e + SPS)
     for (s, e), c in zip(video.segments_Nx2, video.labels_N):

@@ -74,9 +74,9 @@ def test_ambiguous_only_for_test_videos(raw):
 
 @pytest.mark.parametrize("duration", [0.1, 0.64, 0.65, 61.44, 96 * 0.64,
                                       155.3, 1673.4273469])
-def test_num_snippets_covers_duration(duration):
+def test_video_length_covers_duration(duration):
   sps = synthetic_thumos.SECONDS_PER_SNIPPET
-  t = timings_lib.num_snippets(duration, sps)
+  t = timings_lib.video_length(duration, sps)
   assert t * sps >= duration - 1e-6
   assert (t - 1) * sps < duration - 1e-6 or t == 1
 
@@ -98,7 +98,7 @@ def test_tiny_selection_is_exact_crop_of_real_timings(raw):
           l for s, l in zip(orig["segments"], orig["labels"])
           if s[1] <= v.duration]
       assert v.num_instances > 0
-      assert timings_lib.num_snippets(
+      assert timings_lib.video_length(
           v.duration, synthetic_thumos.SECONDS_PER_SNIPPET) <= 96
   # Class-balanced: the 24 train videos cover all 20 classes.
   train_classes = {int(l) for v in plan["train"] for l in v.labels_N}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wtal_jax import config_lib
-from wtal_jax.data.registry import open_dataset
+from data_prep.prepared import open_dataset
 from wtal_jax.evaluation import json_io
 from wtal_jax.evaluation.detection_eval import detection_map
 from wtal_jax.training.reporting import read_metrics

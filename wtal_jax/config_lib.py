@@ -1,8 +1,9 @@
-"""Building blocks of the files in ``configs/``.
+"""The mechanics of the files in ``configs/``: the base config, the data of
+each variant, and loading a config file.
 
-A config file defines ``get_config(variant="")``: it starts from
-:func:`base_config`, sets its fusion, head and hyperparameters, and finishes
-with :func:`apply_variant`, which points it at its data:
+A config file defines ``get_config(variant="")`` as a short list, a recipe, a
+fusion and a dataset (see :func:`compose`); what each published method
+trains with lives in its recipe module, :mod:`wtal_jax.recipes`. The variants:
 
 * ``""`` (no suffix): the real features the recipe was published on. They must
   have been prepared with ``python -m data_prep.build``.
@@ -13,16 +14,35 @@ with :func:`apply_variant`, which points it at its data:
 
 from __future__ import annotations
 
+import importlib.util
+import os
+from typing import Callable, Sequence
+
 import ml_collections
+
+from wtal_jax.evaluation.detection_eval import ANET_TIOUS, THUMOS_TIOUS
 
 VARIANTS = ("", "synthetic", "smoke")
 
-THUMOS_TIOUS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
-ANET_TIOUS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+# What a config needs to know about each real dataset: its builder config
+# (``<config>_audio`` when a modality group reads audio), the tIoUs it is
+# scored at, and any evaluation or data fields of its own.
+REAL_DATASETS = {
+    "thumos14": dict(builder_config="wtalc", tious=THUMOS_TIOUS),
+    "activitynet12": dict(builder_config="wtalc", tious=ANET_TIOUS),
+    # AVE's 10-second videos are scored per snippet.
+    "ave": dict(builder_config="default", tious=THUMOS_TIOUS,
+                num_snippets=10, metric="snippet_accuracy",
+                buckets=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096)),
+}
 
 
 def base_config() -> ml_collections.ConfigDict:
-  """Defaults shared by every recipe (THUMOS14, LGCA + CAAV)."""
+  """Fields every config has; recipes, fusions and datasets fill them in.
+
+  Every fusion option is present, whatever the fusion, so that any of them
+  can be set from the command line.
+  """
   c = ml_collections.ConfigDict()
   c.seed = 0
   c.tensorboard = True
@@ -34,7 +54,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.data.modalities = ("rgb", "flow")  # Modality groups; "rgb+flow" concatenates.
   c.data.train_split = "train"
   c.data.test_split = "test"
-  c.data.num_snippets = 750
+  c.data.num_snippets = 750  # The training length L.
   c.data.snippet_sampling = "random_crop"
   c.data.num_pairs = 3
   c.data.normalize = "none"  # Or "standardize" (train-split statistics).
@@ -54,7 +74,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.model.fusion.gate_prior = 0.0
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
-  c.model.head = caav_head()
+  c.model.head = ml_collections.ConfigDict()
 
   c.train = ml_collections.ConfigDict()
   c.train.lr = 1e-4
@@ -66,44 +86,14 @@ def base_config() -> ml_collections.ConfigDict:
   c.train.checkpoint_every = 500
 
   c.eval = ml_collections.ConfigDict()
-  c.eval.postprocess = ""  # "" = the head's published recipe.
+  # The post-processing recipe, and the parameters of each recipe by name
+  # (the method's recipe module sets its published ones).
+  c.eval.postprocess = ""
   c.eval.postprocess_params = ml_collections.ConfigDict()
   c.eval.tious = THUMOS_TIOUS
   c.eval.buckets = (128, 256, 512, 1024, 2048, 4096)
   c.eval.max_snippets_per_batch = 16384
   return c
-
-
-def raw_concat(c: ml_collections.ConfigDict) -> None:
-  """The heads' own fusion: raw features concatenated, no embedding."""
-  c.model.fusion.kind = "concat"
-  c.model.fusion.embed_dim = 0
-
-
-def lgca_fusion(c: ml_collections.ConfigDict, num_stages: int = 1) -> None:
-  """LGCA with leaky gates (tau 0.1) in front of the config's head.
-
-  Where LGCA sits and how its skip gates start follow from the head.
-
-  One stage is the LGCA paper's choice for RGB-flow heads, two for
-  audio-visual CAAV. Call it after the head is set: where LGCA sits follows
-  from the head (its ``HeadSpec.fusion_embed_dim``). It cross-attends the
-  head's raw input streams, except in front of CAAV (audio and visual are
-  embedded to a common 1024) and 3C-Net (the embedding is 3C-Net's first
-  modality-specific FC).
-  """
-  # Imported here: the heads' modules import this one for their recipes.
-  from wtal_jax.models.heads import HEADS  # pylint: disable=g-import-not-at-top
-  c.model.fusion.kind = "lgca"
-  c.model.fusion.embed_dim = HEADS.get(c.model.head.kind).fusion_embed_dim
-  # Behind an embedding (post-(Leaky)ReLU, so ReLU(X) ~ X) the skip gates
-  # start on the unattended path, i.e. as the baseline; on raw streams, which
-  # the CPU-sized variants centre, ReLU(X) would halve X, so they start as
-  # Xavier gates (measurements in docs/method_notes.md).
-  c.model.fusion.gate_prior = 0.95 if c.model.fusion.embed_dim else 0.0
-  c.model.fusion.num_stages = num_stages
-  c.model.fusion.gate = "leaky"
-  c.model.fusion.temperature = 0.1
 
 
 def set_training(c: ml_collections.ConfigDict, *, num_snippets: int,
@@ -119,42 +109,42 @@ def set_training(c: ml_collections.ConfigDict, *, num_snippets: int,
   c.train.num_steps = num_steps
 
 
-def caav_recipe(c: ml_collections.ConfigDict) -> None:
-  """CAAV's head and optimizer: Adam at 1e-4, batch 30 (CAAV §4.2)."""
-  c.model.head = caav_head()
-  c.train.lr = 1e-4
-  c.train.batch_size = 30
+def set_postprocess(c: ml_collections.ConfigDict, recipe: str,
+                    params: dict) -> None:
+  """Names a method's post-processing and its parameters."""
+  c.eval.postprocess = recipe
+  c.eval.postprocess_params = ml_collections.ConfigDict(
+      {recipe: ml_collections.ConfigDict(dict(params))})
 
 
-def caav_head() -> ml_collections.ConfigDict:
-  """CAAV's open-max head and loss weights (CAAV §4.2)."""
-  h = ml_collections.ConfigDict()
-  h.kind = "caav"
-  h.classifier = "openmax"
-  h.dropout = 0.7
-  h.topk_divisor = 8.0
-  # MIL over the C + 1 open-max classes, background included (False: the
-  # action classes only, kept for ablation; see losses/caav.py).
-  h.mil_background = True
-  h.cont_window = 5
-  h.cont_sigma = 1.0
-  h.pseudo_window = 5
-  h.pseudo_threshold = 0.5
-  h.casl_margin = 0.5
-  h.loss_weights = ml_collections.ConfigDict(
-      {"mil": 1.0, "casl": 0.8, "cont": 0.8, "pseu": 1.0})
-  # Steps before a term switches on (0 = from the start, as published), and
-  # the length of its linear ramp afterwards (see training/steps.py).
-  h.loss_delay = ml_collections.ConfigDict({"cont": 0, "pseu": 0})
-  h.loss_warmup = ml_collections.ConfigDict({"cont": 0, "pseu": 0})
-  return h
+def set_dataset(c: ml_collections.ConfigDict, name: str,
+                modalities: Sequence[str] | None = None) -> None:
+  """Points a config at a real dataset (see :data:`REAL_DATASETS`)."""
+  if name not in REAL_DATASETS:
+    raise ValueError(f"Unknown dataset {name!r}; configs know "
+                     f"{sorted(REAL_DATASETS)}.")
+  facts = REAL_DATASETS[name]
+  if modalities is not None:
+    c.data.modalities = tuple(modalities)
+  audio = any("audio" in g.split("+") for g in c.data.modalities)
+  c.data.name = name
+  c.data.builder_config = facts["builder_config"] + (
+      "_audio" if audio and name != "ave" else "")
+  c.eval.tious = facts["tious"]
+  if "num_snippets" in facts:
+    c.data.num_snippets = facts["num_snippets"]
+  if "metric" in facts:
+    c.eval.metric = facts["metric"]
+  if "buckets" in facts:
+    c.eval.buckets = facts["buckets"]
 
 
-def apply_variant(c: ml_collections.ConfigDict, variant: str,
-                  real_name: str = "thumos14",
-                  real_builder_config: str = "wtalc"
+def apply_variant(c: ml_collections.ConfigDict, variant: str
                   ) -> ml_collections.ConfigDict:
   """Points a recipe at its data and budget (see the module docstring).
+
+  The generated data is THUMOS-shaped, so the ``synthetic`` and ``smoke``
+  variants are scored at THUMOS14's tIoUs whatever the real dataset.
 
   Raises:
     ValueError: On an unknown variant.
@@ -164,9 +154,9 @@ def apply_variant(c: ml_collections.ConfigDict, variant: str,
                      f"{[v or '(none)' for v in VARIANTS]}, e.g. "
                      "--config=configs/thumos_lgca.py:synthetic")
   if variant == "":
-    c.data.name, c.data.builder_config = real_name, real_builder_config
     return c
   c.data.name = "synthetic_thumos"
+  c.eval.tious = THUMOS_TIOUS
   # The generated features share a large per-dimension offset; standardising
   # them lets a CPU-sized budget learn (see wtal_jax/data/normalization.py).
   c.data.normalize = "standardize"
@@ -200,13 +190,43 @@ def apply_variant(c: ml_collections.ConfigDict, variant: str,
   return c
 
 
+def compose(recipe, *, dataset: str, variant: str = "",
+            fusion: Callable[[ml_collections.ConfigDict], None] | None = None,
+            modalities: Sequence[str] | None = None,
+            ) -> ml_collections.ConfigDict:
+  """A config from its three parts: a recipe, a fusion and a dataset.
+
+  Args:
+    recipe: A method's recipe module from :mod:`wtal_jax.recipes` (its
+      ``apply``, ``own_fusion``, ``synthetic`` and ``smoke``).
+    dataset: The real dataset the recipe was published on (a key of
+      :data:`REAL_DATASETS`); the ``synthetic`` and ``smoke`` variants swap
+      in the generated data.
+    variant: ``""``, ``"synthetic"`` or ``"smoke"``.
+    fusion: Puts a fusion in front of the head, e.g.
+      ``recipes.lgca.one_stage``; None: the recipe's own fusion.
+    modalities: Modality groups, when not RGB and flow.
+
+  Returns:
+    The resolved config.
+  """
+  c = base_config()
+  set_dataset(c, dataset, modalities)
+  recipe.apply(c, dataset)
+  (fusion or recipe.own_fusion)(c)
+  apply_variant(c, variant)
+  if variant == "synthetic":
+    recipe.synthetic(c)
+  elif variant == "smoke":
+    recipe.smoke(c)
+  return c
+
+
 def load_config(spec: str) -> ml_collections.ConfigDict:
   """Loads ``"path/to/config.py[:variant]"`` like ``--config=`` does.
 
   For notebooks, tests and tools that do not parse absl flags.
   """
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  import os  # pylint: disable=g-import-not-at-top
   path, _, variant = spec.partition(":")
   if not os.path.exists(path):
     raise FileNotFoundError(f"Config file {path!r} does not exist.")

@@ -16,7 +16,7 @@ from wtal_jax.data import pipeline
 from wtal_jax.data.normalization import NORMALIZATIONS
 from wtal_jax.data.registry import DATASETS
 from wtal_jax.data.sampling import SNIPPET_SAMPLING
-from wtal_jax.evaluation.postprocess import POSTPROCESS
+from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
@@ -69,6 +69,22 @@ def _validate_schedules(head) -> None:
                f"{sorted(head.loss_weights)}).")
       _require(_is_int(v) and v >= 0, f"model.head.{field}.{name}",
                f"must be an integer >= 0, got {v!r}.")
+
+
+def _validate_postprocess(eval_cfg) -> None:
+  name = eval_cfg.get("postprocess", "")
+  _require(name in POSTPROCESS, "eval.postprocess",
+           f"unknown recipe {name!r}; choose from {sorted(POSTPROCESS)} "
+           "(each method's recipe in wtal_jax/recipes/ names its own).")
+  for recipe, params in dict(eval_cfg.get("postprocess_params", {})).items():
+    _require(recipe in POSTPROCESS, f"eval.postprocess_params.{recipe}",
+             f"is not a post-processing recipe; the parameters are keyed by "
+             f"recipe: {sorted(POSTPROCESS)}.")
+    known = parameter_names(recipe)
+    for key in dict(params):
+      _require(key in known, f"eval.postprocess_params.{recipe}.{key}",
+               f"{recipe!r} takes no parameter {key!r}; it takes "
+               f"{', '.join(known)}.")
 
 
 def validate(config) -> None:
@@ -162,10 +178,7 @@ def validate(config) -> None:
   _require(len(config.eval.tious) > 0 and all(
       0 < t <= 1 for t in config.eval.tious), "eval.tious",
            "must be a non-empty list of IoU thresholds in (0, 1].")
-  postprocess = config.eval.get("postprocess", "")
-  _require(not postprocess or postprocess in POSTPROCESS, "eval.postprocess",
-           f"unknown recipe {postprocess!r}; choose from {sorted(POSTPROCESS)} "
-           "or '' for the head's published recipe.")
+  _validate_postprocess(config.eval)
   buckets = tuple(config.eval.get("buckets", (1,)))
   _require(len(buckets) > 0 and all(_is_int(b) and b >= 1 for b in buckets),
            "eval.buckets",

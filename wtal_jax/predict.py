@@ -199,8 +199,8 @@ def main(argv):
     # (a block per checkpoint restore) would bury them.
     logging.set_verbosity(logging.WARNING)
   if args.write_metadata.value:
-    from wtal_jax.inference import metadata  # pylint: disable=g-import-not-at-top
-    print(f"Wrote {metadata.recreate(args.workdir.value, args.data_dir.value)}")
+    from wtal_jax.inference.recreate import recreate  # pylint: disable=g-import-not-at-top
+    print(f"Wrote {recreate(args.workdir.value, args.data_dir.value)}")
     return 0
   run(args.workdir.value, args.inputs.value, args.output.value,
       args.plots.value, args.top_k.value, args.min_score.value,

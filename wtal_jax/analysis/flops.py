@@ -32,22 +32,22 @@ class FlopsReport:
   """Forward cost of one video.
 
   Attributes:
-    num_snippets: The video length ``T`` the cost was measured at.
+    video_length: The video length ``T`` the cost was measured at.
     per_video: FLOPs of one forward pass, by part (``fusion``, ``head``,
       ``total``; ``total`` is the whole model compiled as one program).
     transcendentals: Transcendental ops (exp, log, tanh, ...) by part.
   """
 
-  num_snippets: int
+  video_length: int
   per_video: Mapping[str, float]
   transcendentals: Mapping[str, float]
 
   @property
   def per_snippet(self) -> dict[str, float]:
-    return {k: v / self.num_snippets for k, v in self.per_video.items()}
+    return {k: v / self.video_length for k, v in self.per_video.items()}
 
   def to_dict(self) -> dict:
-    return {"num_snippets": self.num_snippets,
+    return {"video_length": self.video_length,
             "per_video": dict(self.per_video),
             "per_snippet": self.per_snippet,
             "transcendentals": dict(self.transcendentals)}
@@ -68,21 +68,21 @@ def _sub_variables(variables, name: str) -> dict:
   return {col: tree[name] for col, tree in variables.items() if name in tree}
 
 
-def model_flops(model, input_dims: Sequence[int], num_snippets: int
+def model_flops(model, input_dims: Sequence[int], video_length: int
                 ) -> FlopsReport:
-  """FLOPs of ``model`` (a ``WTALModel``) on one video of ``num_snippets``.
+  """FLOPs of ``model`` (a ``WTALModel``) on one video of ``video_length``.
 
   Args:
     model: The composed model (its ``fusion`` and ``head`` are measured
       separately and together).
     input_dims: Feature width of each modality group.
-    num_snippets: Video length ``T``.
+    video_length: Video length ``T``.
   """
-  if num_snippets < 1:
-    raise ValueError(f"num_snippets must be >= 1, got {num_snippets}.")
-  xs = tuple(jax.ShapeDtypeStruct((1, num_snippets, d), jnp.float32)
+  if video_length < 1:
+    raise ValueError(f"video_length must be >= 1, got {video_length}.")
+  xs = tuple(jax.ShapeDtypeStruct((1, video_length, d), jnp.float32)
              for d in input_dims)
-  mask = jax.ShapeDtypeStruct((1, num_snippets), jnp.bool_)
+  mask = jax.ShapeDtypeStruct((1, video_length), jnp.bool_)
 
   def init(key, xs, mask):
     keys = jax.random.split(key, 1 + len(RNG_STREAMS))
@@ -107,18 +107,18 @@ def model_flops(model, input_dims: Sequence[int], num_snippets: int
   costs = {"fusion": _cost(fusion_fn, variables, xs, mask),
            "head": _cost(head_fn, variables, fused, mask),
            "total": _cost(total_fn, variables, xs, mask)}
-  return FlopsReport(num_snippets, {k: c[0] for k, c in costs.items()},
+  return FlopsReport(video_length, {k: c[0] for k, c in costs.items()},
                      {k: c[1] for k, c in costs.items()})
 
 
-def flops(config, *, num_snippets: int | None = None,
+def flops(config, *, video_length: int | None = None,
           input_dims: Sequence[int] | None = None,
           num_classes: int | None = None) -> FlopsReport:
   """Forward FLOPs per video and per snippet of the model a config names.
 
   Args:
     config: An experiment config (``config.model`` and ``config.data``).
-    num_snippets: Video length ``T`` (default ``config.data.num_snippets``,
+    video_length: Video length ``T`` (default ``config.data.num_snippets``,
       the training length).
     input_dims: Width of each modality group; default: read from the
       dataset's metadata (opening it, and building a generated one on first
@@ -129,7 +129,7 @@ def flops(config, *, num_snippets: int | None = None,
     A :class:`FlopsReport` split into fusion, head and total.
   """
   if input_dims is None or num_classes is None:
-    from wtal_jax.data.registry import open_dataset  # pylint: disable=g-import-not-at-top
+    from data_prep.prepared import open_dataset  # pylint: disable=g-import-not-at-top
     meta = open_dataset(config.data).meta
     if input_dims is None:
       input_dims = pipeline.group_dims(
@@ -139,7 +139,7 @@ def flops(config, *, num_snippets: int | None = None,
       num_classes = meta.num_classes
   model = build_model(config.model, num_classes)
   return model_flops(model, tuple(input_dims),
-                     int(num_snippets or config.data.num_snippets))
+                     int(video_length or config.data.num_snippets))
 
 
 def cost_table(reports: Mapping[str, FlopsReport]) -> str:
@@ -150,7 +150,7 @@ def cost_table(reports: Mapping[str, FlopsReport]) -> str:
            "|---|---:|---:|---:|---:|---:|"]
   for name, r in reports.items():
     s = r.per_snippet
-    lines.append(f"| {name} | {r.num_snippets} | {s['fusion'] / 1e6:.2f} | "
+    lines.append(f"| {name} | {r.video_length} | {s['fusion'] / 1e6:.2f} | "
                  f"{s['head'] / 1e6:.2f} | {s['total'] / 1e6:.2f} | "
                  f"{r.per_video['total'] / 1e9:.3f} |")
   return "\n".join(lines)

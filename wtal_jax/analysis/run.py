@@ -10,11 +10,8 @@ restores a checkpoint into it, and feeds analysis code whole test videos.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from typing import Any, Iterator, Sequence
 
-import ml_collections
 import numpy as np
 
 from wtal_jax.data import pipeline
@@ -22,7 +19,9 @@ from wtal_jax.data.source import SplitIndex, VideoSplit
 from wtal_jax.evaluation import runner
 from wtal_jax.training import steps
 from wtal_jax.training.checkpoints import Checkpointer
-from wtal_jax.training.train import Experiment, recipe_of
+from wtal_jax.evaluation.postprocess import from_eval_config
+from wtal_jax.training import run_files
+from wtal_jax.training.train import Experiment
 
 CHECKPOINT_CHOICES = ("best", "latest")
 
@@ -52,22 +51,6 @@ class LoadedRun:
     return tuple(self.config.data.modalities)
 
 
-def load_config(workdir: str) -> ml_collections.ConfigDict:
-  """The config a run was trained with (``workdir/config.json``).
-
-  Raises:
-    FileNotFoundError: If the workdir holds no ``config.json``.
-  """
-  path = os.path.join(workdir, "config.json")
-  if not os.path.exists(path):
-    raise FileNotFoundError(
-        f"{path} does not exist: {workdir!r} is not a training workdir "
-        "(train_and_evaluate / python -m wtal_jax.main write config.json "
-        "there).")
-  with open(path, encoding="utf-8") as f:
-    return ml_collections.ConfigDict(json.load(f))
-
-
 def load_run(workdir: str, checkpoint: str = "best",
              config=None) -> LoadedRun:
   """Restores a run's model from its workdir.
@@ -80,13 +63,14 @@ def load_run(workdir: str, checkpoint: str = "best",
       ``data.data_dir`` elsewhere).
 
   Raises:
-    FileNotFoundError: If there is no config or no checkpoint.
+    FileNotFoundError: If there is no config (``NotARunError``) or no
+      checkpoint.
     ValueError: On an unknown ``checkpoint`` choice.
   """
   if checkpoint not in CHECKPOINT_CHOICES:
     raise ValueError(f"checkpoint must be one of {CHECKPOINT_CHOICES}, got "
                      f"{checkpoint!r}.")
-  config = config if config is not None else load_config(workdir)
+  config = config if config is not None else run_files.read_config(workdir)
   exp = Experiment(config)
   ckpt = Checkpointer(workdir)
   try:
@@ -115,7 +99,7 @@ class SplitSubset:
     self.index = SplitIndex(
         video_ids=tuple(full.video_ids[i] for i in self._indices),
         labels_VxC=full.labels_VxC[idx],
-        num_snippets_V=full.num_snippets_V[idx],
+        video_length_V=full.video_length_V[idx],
         seconds_per_snippet_V=full.seconds_per_snippet_V[idx])
 
   def __len__(self) -> int:
@@ -144,7 +128,7 @@ def eval_batches(split, groups, eval_cfg, stats=None,
                  row_multiple: int = 1) -> Iterator[dict]:
   """Whole-video, length-bucketed batches of a split (as in evaluation), on
   one host; padded rows and snippets have ``mask`` False."""
-  plan = pipeline.eval_plan(split.index.num_snippets_V, eval_cfg.buckets,
+  plan = pipeline.eval_plan(split.index.video_length_V, eval_cfg.buckets,
                             eval_cfg.max_snippets_per_batch, row_multiple)
   for chunk in plan:
     yield pipeline.eval_batch(split, groups, chunk, None, stats)
@@ -174,4 +158,4 @@ def video_outputs(run: LoadedRun, video_ids: Sequence[str],
   outputs = runner.run_inference(exp.eval_step, run.variables, subset,
                                  exp.groups, exp.mesh, exp.config.eval,
                                  exp.stats)
-  return outputs, runner.detect(outputs, *recipe_of(exp.config))
+  return outputs, runner.detect(outputs, *from_eval_config(exp.config.eval))

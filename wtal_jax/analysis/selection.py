@@ -65,7 +65,7 @@ class SelectionRow:
   path_index: int
   rate: float
   mean_prob: float
-  num_snippets: int
+  snippet_count: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,12 +101,12 @@ class SelectionRates:
     return self.row(gate, path, modality).rate
 
   def to_dict(self) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
-    """``{modality: {gate: {path: {"rate", "mean_prob", "num_snippets"}}}}``."""
+    """``{modality: {gate: {path: {"rate", "mean_prob", "snippet_count"}}}}``."""
     out: dict = {}
     for r in self.rows:
       out.setdefault(r.modality, {}).setdefault(r.gate, {})[r.path] = {
           "rate": r.rate, "mean_prob": r.mean_prob,
-          "num_snippets": r.num_snippets}
+          "snippet_count": r.snippet_count}
     return out
 
   def to_markdown(self) -> str:

@@ -151,14 +151,14 @@ class TrainBatcher:
         yield step, pending.pop(step).result()
 
 
-def bucket_length(num_snippets: int, buckets: Sequence[int]) -> int:
+def bucket_length(video_length: int, buckets: Sequence[int]) -> int:
   """The smallest bucket that fits a video; beyond the largest bucket,
   the next multiple of it (a new compile, but rare)."""
   for b in sorted(buckets):
-    if num_snippets <= b:
+    if video_length <= b:
       return int(b)
   top = max(buckets)
-  return int(-(-num_snippets // top) * top)
+  return int(-(-video_length // top) * top)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +170,7 @@ class EvalChunk:
   videos: tuple[int, ...]
 
 
-def eval_plan(num_snippets_V: np.ndarray, buckets: Sequence[int],
+def eval_plan(video_length_V: np.ndarray, buckets: Sequence[int],
               max_snippets_per_batch: int, row_multiple: int) -> list[EvalChunk]:
   """Groups whole videos into padded, length-bucketed global batches.
 
@@ -179,7 +179,7 @@ def eval_plan(num_snippets_V: np.ndarray, buckets: Sequence[int],
   ``max_snippets_per_batch`` padded snippets.
   """
   by_bucket: dict[int, list[int]] = {}
-  for v, t in enumerate(num_snippets_V):
+  for v, t in enumerate(video_length_V):
     by_bucket.setdefault(bucket_length(int(t), buckets), []).append(v)
   plan = []
   for length in sorted(by_bucket):

@@ -61,14 +61,15 @@ def sample_batch_videos(seed: int, step: int, labels_VxC: np.ndarray,
   return np.asarray(chosen, np.int64)
 
 
-def sample_snippets(rng: np.random.Generator, num_snippets: int, length: int,
-                    strategy: str) -> tuple[np.ndarray, int]:
-  """Chooses which snippets of a video fill a training sequence of ``length``.
+def sample_snippets(rng: np.random.Generator, video_length: int,
+                    num_snippets: int, strategy: str) -> tuple[np.ndarray, int]:
+  """Chooses which snippets of a video fill a training sequence of
+  ``num_snippets``.
 
   Args:
     rng: Generator for this video slot.
-    num_snippets: The video's real length T.
-    length: The fixed training length L.
+    video_length: The video's real length T.
+    num_snippets: The fixed training length L (``config.data.num_snippets``).
     strategy: ``random_crop``: a random contiguous window of L snippets
       (W-TALC); ``uniform``: L sorted indices, one drawn uniformly from each
       of L equal segments (UM, ASL); ``all``: the first L snippets. These
@@ -83,33 +84,34 @@ def sample_snippets(rng: np.random.Generator, num_snippets: int, length: int,
   Returns:
     ``(indices, n)``: ``n`` real snippets, ``indices[:n]`` in time order.
   """
-  if num_snippets <= 0:
+  T, L = video_length, num_snippets  # pylint: disable=invalid-name
+  if T <= 0:
     raise ValueError("Cannot sample snippets from an empty video.")
   if strategy == "uniform_stretch":
-    return _uniform_stretch(rng, num_snippets, length), length
-  if num_snippets <= length:
-    return np.arange(num_snippets), num_snippets
+    return _uniform_stretch(rng, T, L), L
+  if T <= L:
+    return np.arange(T), T
   if strategy == "random_crop":
-    start = int(rng.integers(0, num_snippets - length + 1))
-    return np.arange(start, start + length), length
+    start = int(rng.integers(0, T - L + 1))
+    return np.arange(start, start + L), L
   if strategy == "uniform":
-    edges = np.linspace(0, num_snippets, length + 1)
+    edges = np.linspace(0, T, L + 1)
     lo, hi = np.floor(edges[:-1]), np.maximum(np.floor(edges[1:]), np.floor(edges[:-1]) + 1)
-    idx = np.minimum((lo + rng.random(length) * (hi - lo)).astype(np.int64),
-                     num_snippets - 1)
-    return idx, length
+    idx = np.minimum((lo + rng.random(L) * (hi - lo)).astype(np.int64),
+                     T - 1)
+    return idx, L
   if strategy == "all":
-    return np.arange(length), length
+    return np.arange(L), L
   raise ValueError(f"Unknown snippet sampling {strategy!r}; choose one of "
                    f"{SNIPPET_SAMPLING}.")
 
 
-def _uniform_stretch(rng: np.random.Generator, num_snippets: int,
-                     length: int) -> np.ndarray:
+def _uniform_stretch(rng: np.random.Generator, T: int,  # pylint: disable=invalid-name
+                     L: int) -> np.ndarray:  # pylint: disable=invalid-name
   """L sorted indices, one per segment, segments' ends shared (see
   :func:`sample_snippets`)."""
-  if num_snippets == length:
-    return np.arange(length)
-  lo = np.arange(length) * num_snippets // length
-  hi = np.append(lo[1:], num_snippets - 1)
-  return lo + np.floor(rng.random(length) * (hi - lo + 1)).astype(np.int64)
+  if T == L:
+    return np.arange(L)
+  lo = np.arange(L) * T // L
+  hi = np.append(lo[1:], T - 1)
+  return lo + np.floor(rng.random(L) * (hi - lo + 1)).astype(np.int64)

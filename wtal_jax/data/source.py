@@ -18,10 +18,13 @@ import tensorflow_datasets as tfds
 from wtal_jax.data.schema import DatasetMeta
 
 
+DATA_DIR_ENV = "WTAL_JAX_DATA_DIR"
+
+
 def default_data_dir() -> str:
-  """``$WTAL_JAX_DATA_DIR``, else ``~/tensorflow_datasets``."""
+  """``$WTAL_JAX_DATA_DIR`` if set, else ``~/tensorflow_datasets``."""
   return os.path.expanduser(
-      os.environ.get("WTAL_JAX_DATA_DIR", "~/tensorflow_datasets"))
+      os.environ.get(DATA_DIR_ENV) or "~/tensorflow_datasets")
 
 
 def builder_dir(data_dir: str, name: str, builder_config: str | None) -> str | None:
@@ -52,7 +55,7 @@ class SplitIndex:
 
   video_ids: tuple[str, ...]
   labels_VxC: np.ndarray
-  num_snippets_V: np.ndarray
+  video_length_V: np.ndarray
   seconds_per_snippet_V: np.ndarray
 
 
@@ -78,7 +81,7 @@ class VideoSplit:
     return SplitIndex(
         video_ids=tuple(ids),
         labels_VxC=np.asarray(labels, np.float32).reshape(-1, c),
-        num_snippets_V=np.asarray(lengths, np.int64),
+        video_length_V=np.asarray(lengths, np.int64),
         seconds_per_snippet_V=np.asarray(sps, np.float64))
 
   def __len__(self) -> int:

@@ -2,14 +2,17 @@
 
 * Post-processing recipes (``wtalc``, ``oic``) from per-video CAS, attention
   and class scores to detections: :func:`postprocess`,
-  :func:`postprocess_many`, ``POSTPROCESS``, ``PUBLISHED_RECIPES``.
+  :func:`postprocess_many`, ``POSTPROCESS``. Which recipe each method
+  publishes, with which parameters, is in :mod:`wtal_jax.recipes`.
 * Detection mAP exactly as ActivityNet's official ``eval_detection.py``:
   :func:`detection_map`, with optional THUMOS14 ambiguous-segment removal.
 * Classification mAP and AVE snippet accuracy.
 * ActivityNet JSON I/O, also used by ``python -m wtal_jax.evaluate``.
 
 ``METHOD_NOTES`` is a Markdown summary of every interpretation made here.
-Nothing in this package imports JAX.
+Everything but :mod:`~wtal_jax.evaluation.runner`, which runs a model over a
+split, is NumPy only; the standalone evaluator (``python -m
+wtal_jax.evaluate``) imports no JAX.
 """
 
 from wtal_jax.evaluation.detection_eval import ANET_TIOUS
@@ -33,6 +36,4 @@ from wtal_jax.evaluation.nms import batched_nms
 from wtal_jax.evaluation.postprocess import POSTPROCESS
 from wtal_jax.evaluation.postprocess import postprocess
 from wtal_jax.evaluation.postprocess import postprocess_many
-from wtal_jax.evaluation.recipes import METHOD_NOTES
-from wtal_jax.evaluation.recipes import PUBLISHED_RECIPES
-from wtal_jax.evaluation.recipes import recipe_for_head
+from wtal_jax.evaluation.notes import METHOD_NOTES

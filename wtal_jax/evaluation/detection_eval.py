@@ -50,9 +50,11 @@ import numpy as np
 from wtal_jax.evaluation import segments
 from wtal_jax.evaluation.detections import Detections, GroundTruth
 
-THUMOS_TIOUS = np.round(np.arange(0.1, 0.71, 0.1), 2)
-THUMOS_TIOUS_FULL = np.round(np.arange(0.1, 0.91, 0.1), 2)
-ANET_TIOUS = np.round(np.linspace(0.5, 0.95, 10), 2)
+# The protocols' tIoU thresholds, the one definition that configs, the
+# evaluator's presets and the tables use.
+THUMOS_TIOUS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+THUMOS_TIOUS_FULL = THUMOS_TIOUS + (0.8, 0.9)
+ANET_TIOUS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 OUTSIDE_SUBSET_POLICIES = ("fp", "drop", "error")
 

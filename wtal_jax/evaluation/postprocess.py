@@ -11,7 +11,8 @@ across videos is where the speed comes from).
 from __future__ import annotations
 
 import functools
-from typing import Callable, Sequence
+import inspect
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -146,3 +147,23 @@ def postprocess(recipe: str, cas_TxC: np.ndarray,
                    f"{sorted(POSTPROCESS)}.")
   return POSTPROCESS[recipe](cas_TxC, attention_T, video_scores_C,
                              seconds_per_snippet, video_id, **params)
+
+
+def parameter_names(recipe: str) -> tuple[str, ...]:
+  """The keyword parameters a recipe takes (beyond a video's outputs)."""
+  fixed = 4  # cas_TxC, attention_T, video_scores_C, seconds_per_snippet.
+  sig = inspect.signature(_PROPOSERS[recipe])
+  return tuple(list(sig.parameters)[fixed:])
+
+
+def from_eval_config(eval_cfg) -> tuple[str, dict[str, Any]]:
+  """The post-processing a config names, ``(recipe, params)``.
+
+  ``eval_cfg.postprocess`` names the recipe (the method's recipe module sets
+  its published one); ``eval_cfg.postprocess_params[recipe]`` holds that
+  recipe's parameters, so naming another recipe starts from its defaults.
+  """
+  name = eval_cfg.postprocess
+  params = eval_cfg.get("postprocess_params", {}).get(name, {})
+  return name, dict(params.to_dict() if hasattr(params, "to_dict")
+                    else params)

@@ -23,7 +23,7 @@ from wtal_jax.evaluation.detections import Detections, GroundTruth
 from wtal_jax.evaluation.metrics import classification_map
 from wtal_jax.evaluation.postprocess import postprocess_many
 from wtal_jax.evaluation import snippet_eval
-from wtal_jax.training import parallel
+from wtal_jax import parallel
 
 
 @dataclasses.dataclass
@@ -47,7 +47,7 @@ class VideoOutput:
 def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
                   eval_cfg, stats=None) -> list[VideoOutput]:
   """Runs ``eval_step`` over every video of ``split`` (in split order)."""
-  plan = pipeline.eval_plan(split.index.num_snippets_V, eval_cfg.buckets,
+  plan = pipeline.eval_plan(split.index.video_length_V, eval_cfg.buckets,
                             eval_cfg.max_snippets_per_batch,
                             row_multiple=mesh.devices.size)
   outputs: list[VideoOutput | None] = [None] * len(split)
@@ -67,7 +67,7 @@ def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
       if v < 0:
         continue
       ex = split[v]
-      t = int(split.index.num_snippets_V[v])
+      t = int(split.index.video_length_V[v])
       outputs[v] = VideoOutput(
           video_id=ex["video_id"],
           seconds_per_snippet=float(ex["seconds_per_snippet"]),

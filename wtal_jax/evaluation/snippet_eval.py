@@ -33,14 +33,14 @@ def selection_metric(eval_cfg) -> str:
 
 
 def labels_from_segments(segments_Nx2: np.ndarray, segment_labels_N: np.ndarray,
-                         num_snippets: int, seconds_per_snippet: float,
+                         video_length: int, seconds_per_snippet: float,
                          num_classes: int) -> np.ndarray:
   """Per-snippet classes ``(T,)`` from instances; background = C.
 
   Where instances overlap, the later one in the list wins.
   """
-  labels_T = np.full(num_snippets, num_classes, np.int64)
-  centres_T = (np.arange(num_snippets) + 0.5) * seconds_per_snippet
+  labels_T = np.full(video_length, num_classes, np.int64)
+  centres_T = (np.arange(video_length) + 0.5) * seconds_per_snippet
   for (start, end), c in zip(np.asarray(segments_Nx2).reshape(-1, 2),
                              np.asarray(segment_labels_N).reshape(-1)):
     labels_T[(centres_T >= start) & (centres_T < end)] = int(c)

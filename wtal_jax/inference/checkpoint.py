@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import jax
-import ml_collections
 
 from wtal_jax.inference.errors import NoCheckpointError, PredictInputError
-from wtal_jax.training import parallel, steps
+from wtal_jax import parallel
+from wtal_jax.training import steps
 from wtal_jax.training.checkpoints import Checkpointer, verify_manifest
 from wtal_jax.training.state import create_train_state, make_optimizer
 
 CHECKPOINT_CHOICES = ("best", "latest")
-
-
-def load_config(workdir: str) -> ml_collections.ConfigDict:
-  """The config a run was trained with (``workdir/config.json``).
-
-  Raises:
-    PredictInputError: The workdir or its config is missing or unreadable.
-  """
-  if not os.path.isdir(workdir):
-    raise PredictInputError(
-        f"--workdir={workdir}: no such folder. Give the --workdir of a "
-        "training run (python -m wtal_jax.main).")
-  path = os.path.join(workdir, "config.json")
-  if not os.path.exists(path):
-    raise PredictInputError(
-        f"{path} does not exist: {workdir} is not a training workdir "
-        "(python -m wtal_jax.main writes config.json there).")
-  try:
-    with open(path, encoding="utf-8") as f:
-      return ml_collections.ConfigDict(json.load(f))
-  except ValueError as e:
-    raise PredictInputError(f"{path} is not valid JSON ({e}).") from None
 
 
 def parse_checkpoint(value: str | int) -> str | int:

@@ -9,14 +9,12 @@ of the prediction report instead.
 from __future__ import annotations
 
 from wtal_jax.cli_errors import UserInputError
+# Raised while reading a run's inference.json (training writes and reads it).
+from wtal_jax.training.inference_file import MissingMetadataError  # noqa: F401
 
 
 class PredictInputError(UserInputError, ValueError):
   """The input to inference cannot be used (workdir, files, features)."""
-
-
-class MissingMetadataError(PredictInputError):
-  """The workdir does not record what inference needs."""
 
 
 class NoCheckpointError(PredictInputError):

@@ -21,7 +21,7 @@ from data_prep import audio as audio_lib
 from data_prep import validation
 from wtal_jax.inference.errors import (BadVideoInput, PredictInputError,
                                        from_data_error)
-from wtal_jax.inference.metadata import InferenceMetadata
+from wtal_jax.training.inference_file import InferenceMetadata
 
 AUDIO = "audio"
 # Stands in for the split in the converters' messages and notes.
@@ -49,7 +49,7 @@ class PreparedVideo:
   unused: tuple[str, ...] = ()
 
   @property
-  def num_snippets(self) -> int:
+  def video_length(self) -> int:
     return int(next(iter(self.features.values())).shape[0])
 
 
@@ -123,16 +123,16 @@ def prepare_video(metadata: InferenceMetadata, video_id: str,
     visual = {m: a for m, a in checked.items() if m != AUDIO}
     if visual:
       feats = validation.trim_to_common_length(SOURCE, video_id, visual)
-      num_snippets = next(iter(feats.values())).shape[0]
+      video_length = next(iter(feats.values())).shape[0]
     else:  # Audio alone: its own extent on the snippet grid.
       feats = {}
-      num_snippets = max(1, int(round(checked[AUDIO].shape[0] * audio_hop_s
+      video_length = max(1, int(round(checked[AUDIO].shape[0] * audio_hop_s
                                       / seconds_per_snippet)))
     if AUDIO in checked:
       spec = audio_lib.AudioSpec("", hop_s=float(audio_hop_s),
                                  dim=metadata.modality_dims[AUDIO])
       aligned = audio_lib.align_checked(spec, SOURCE, video_id,
-                                        checked[AUDIO], num_snippets,
+                                        checked[AUDIO], video_length,
                                         seconds_per_snippet,
                                         sources.get(AUDIO, ""))
       feats[AUDIO] = aligned.features_TxD
@@ -141,10 +141,10 @@ def prepare_video(metadata: InferenceMetadata, video_id: str,
   except validation.BadVideoError as e:
     raise from_data_error(e, video_id) from None
   need = min_snippets(metadata.recipe, metadata.recipe_params)
-  if num_snippets < need:
+  if video_length < need:
     raise BadVideoInput(
         video_id, "+".join(required),
-        f"{num_snippets} snippet(s) of {seconds_per_snippet:g} s; at least "
+        f"{video_length} snippet(s) of {seconds_per_snippet:g} s; at least "
         f"{need} are needed to localize anything.",
         "check that the features cover the whole video, or pass "
         "--on_bad_video=skip to leave it out.")

@@ -30,12 +30,13 @@ from wtal_jax.evaluation import runner
 from wtal_jax.evaluation.detections import Detections
 from wtal_jax.inference import checkpoint as checkpoint_lib
 from wtal_jax.inference import inputs as inputs_lib
-from wtal_jax.inference import metadata as metadata_lib
+from wtal_jax.training import inference_file as metadata_lib
 from wtal_jax.inference.errors import (BadVideoInput, PredictInputError,
                                        from_data_error)
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
-from wtal_jax.training import parallel, steps
+from wtal_jax import parallel
+from wtal_jax.training import run_files, steps
 
 ON_BAD_VIDEO = ("error", "skip")
 # A video's features, or a function that reads them (raising the converters'
@@ -137,7 +138,7 @@ class _VideoList:
     self.index = SplitIndex(
         video_ids=tuple(v.video_id for v in videos),
         labels_VxC=np.zeros((len(videos), metadata.num_classes), np.float32),
-        num_snippets_V=np.asarray([v.num_snippets for v in videos], np.int64),
+        video_length_V=np.asarray([v.video_length for v in videos], np.int64),
         seconds_per_snippet_V=np.asarray(
             [v.seconds_per_snippet for v in videos], np.float64))
     self._num_classes = metadata.num_classes
@@ -160,7 +161,7 @@ class Localizer:
   """A trained model, its input normalisation and post-processing.
 
   Build it with :meth:`from_workdir`. Attributes: ``config`` (the run's
-  config), ``metadata`` (:class:`~wtal_jax.inference.metadata.
+  config), ``metadata`` (:class:`~wtal_jax.training.inference_file.
   InferenceMetadata`), ``variables``, ``step`` (of the checkpoint) and
   ``workdir``.
   """
@@ -193,7 +194,7 @@ class Localizer:
         (:class:`MissingMetadataError`, saying how to re-create it).
       NoCheckpointError: No checkpoint, an unknown step or a damaged one.
     """
-    config = checkpoint_lib.load_config(workdir)
+    config = run_files.read_config(workdir)
     metadata = metadata_lib.read(workdir)
     model = build_model(config.model, metadata.num_classes)
     dims = tuple(sum(metadata.modality_dims[m] for m in g)

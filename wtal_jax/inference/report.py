@@ -55,13 +55,13 @@ def file_stem(video_id: str) -> str:
   return "".join(c if c.isalnum() or c in "-_." else "_" for c in video_id)
 
 
-def video_table(video_id: str, num_snippets: int, seconds_per_snippet: float,
+def video_table(video_id: str, video_length: int, seconds_per_snippet: float,
                 dets: Detections, class_names: Sequence[str],
                 rows: int = 5) -> str:
   """A short table of a video's best segments."""
   mine = dets.take(dets.video == video_id)
-  head = (f"{video_id} ({num_snippets} snippets, "
-          f"{num_snippets * seconds_per_snippet:.1f} s): {len(mine)} segments")
+  head = (f"{video_id} ({video_length} snippets, "
+          f"{video_length * seconds_per_snippet:.1f} s): {len(mine)} segments")
   order = np.argsort(-mine.score, kind="stable")[:rows]
   if not len(order):
     return head

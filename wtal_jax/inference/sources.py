@@ -28,7 +28,7 @@ from data_prep import feature_files
 from data_prep import validation
 from wtal_jax.inference.errors import BadVideoInput, PredictInputError
 from wtal_jax.inference.inputs import AUDIO
-from wtal_jax.inference.metadata import InferenceMetadata
+from wtal_jax.training.inference_file import InferenceMetadata
 
 WTALC_SUFFIX = "-I3D-JOINTFeatures.npy"
 LAYOUTS = ("per_video", "wtalc", "single")

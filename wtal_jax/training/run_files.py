@@ -14,13 +14,20 @@ import json
 import os
 from typing import Callable
 
+import ml_collections
+
 from wtal_jax.cli_errors import UserInputError
 
+CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
 
 
 class WorkdirError(UserInputError, OSError):
   """The workdir cannot be used; the message says why and what to do."""
+
+
+class NotARunError(UserInputError, FileNotFoundError):
+  """A workdir given to read a run is not one (or its config is unreadable)."""
 
 
 def make_workdir(workdir: str) -> str:
@@ -99,3 +106,54 @@ def trim_metrics(workdir: str, last_step: int) -> int:
 
     atomic_write(path, write)
   return removed
+
+
+def write_config(workdir: str, config) -> None:
+  """Writes the resolved config as ``workdir/config.json``, atomically."""
+  atomic_write_json(os.path.join(workdir, CONFIG_FILE),
+                    json.loads(config.to_json_best_effort()))
+
+
+def read_config(workdir: str) -> ml_collections.ConfigDict:
+  """The config a run was trained with (``workdir/config.json``).
+
+  A run written before configs named their post-processing (an empty
+  ``eval.postprocess``) gets the recipe its ``inference.json`` recorded.
+
+  Raises:
+    NotARunError: The workdir or its config is missing or unreadable.
+  """
+  if not os.path.isdir(workdir):
+    raise NotARunError(
+        f"--workdir={workdir}: no such folder. Give the --workdir of a "
+        "training run (python -m wtal_jax.main).")
+  path = os.path.join(workdir, CONFIG_FILE)
+  if not os.path.exists(path):
+    raise NotARunError(
+        f"{path} does not exist: {workdir} is not a training workdir "
+        "(python -m wtal_jax.main writes config.json there).")
+  try:
+    with open(path, encoding="utf-8") as f:
+      config = ml_collections.ConfigDict(json.load(f))
+  except ValueError as e:
+    raise NotARunError(f"{path} is not valid JSON ({e}).") from None
+  if not config.get("eval", {}).get("postprocess", "x"):
+    _name_legacy_postprocess(workdir, config)
+  return config
+
+
+def _name_legacy_postprocess(workdir: str, config) -> None:
+  path = os.path.join(workdir, "inference.json")
+  try:
+    with open(path, encoding="utf-8") as f:
+      recorded = json.load(f)
+    name, params = recorded["recipe"], recorded["recipe_params"]
+  except (OSError, ValueError, KeyError):
+    raise NotARunError(
+        f"{workdir}/{CONFIG_FILE} does not name its post-processing "
+        "(eval.postprocess is empty: an older run) and no readable "
+        f"{path} records it. Set eval.postprocess and "
+        "eval.postprocess_params in config.json to the head's recipe (see "
+        "wtal_jax/recipes/).") from None
+  config.eval.postprocess = name
+  config.eval.postprocess_params = ml_collections.ConfigDict({name: params})

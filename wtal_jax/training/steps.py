@@ -26,7 +26,7 @@ import optax
 from jax import lax
 from jax.sharding import PartitionSpec as P
 
-from wtal_jax.training.parallel import BATCH_AXIS
+from wtal_jax.parallel import BATCH_AXIS
 from wtal_jax.training.state import TrainState
 
 

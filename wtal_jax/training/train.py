@@ -21,15 +21,16 @@ from absl import logging
 from wtal_jax import config_validation
 from wtal_jax.cli_errors import UserInputError
 from wtal_jax.data import normalization, pipeline
-from wtal_jax.data.registry import open_dataset
+from data_prep.prepared import open_dataset
 from wtal_jax.evaluation import runner, snippet_eval
 from wtal_jax.evaluation.json_write import (write_ground_truth_json,
                                          write_predictions_json)
-from wtal_jax.evaluation.recipes import recipe_for_head
-from wtal_jax.inference import metadata as inference_metadata
+from wtal_jax.evaluation.postprocess import from_eval_config
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.model import build_model
-from wtal_jax.training import distributed, parallel, preemption, run_files, steps
+from wtal_jax import parallel
+from wtal_jax.training import (distributed, inference_file, preemption,
+                               run_files, steps)
 from wtal_jax.training.checkpoints import Checkpointer
 from wtal_jax.training.reporting import (MetricWriter, Progress,
                                          format_duration, gate_metrics)
@@ -55,26 +56,6 @@ def _check_finite(step: int, metrics: dict[str, Any],
         "Lower config.train.lr or check the features for NaN/inf values.")
 
 
-def recipe_of(config) -> tuple[str, dict[str, Any]]:
-  """The post-processing recipe and its parameters.
-
-  The head's published recipe (``recipes.PUBLISHED_RECIPES``), unless
-  ``config.eval.postprocess`` names another; ``config.eval.postprocess_params``
-  overrides single parameters.
-  """
-  kind = config.model.head.kind
-  try:
-    name, params = recipe_for_head(kind)
-  except KeyError:
-    name, params = HEADS.get(kind).default_postprocess, {}
-  override = config.eval.get("postprocess")
-  if override and override != name:
-    name, params = override, {}
-  params.update(config.eval.get("postprocess_params", {}).to_dict()
-                if config.eval.get("postprocess_params") else {})
-  return name, params
-
-
 class Experiment:
   """The pieces of a run, built once from the config (also used by
   analysis tools that need the model, data and compiled steps)."""
@@ -82,7 +63,10 @@ class Experiment:
   def __init__(self, config):
     config_validation.validate(config)
     self.config = config
-    self.dataset = open_dataset(config.data)
+    # Process 0 builds a generated dataset; the others wait for it.
+    self.dataset = open_dataset(config.data,
+                                process_index=jax.process_index(),
+                                process_count=jax.process_count())
     self.meta = self.dataset.meta
     config_validation.validate_against_dataset(config, self.meta)
     self.groups = pipeline.parse_modalities(config.data.modalities)
@@ -110,7 +94,7 @@ class Experiment:
     split = self.dataset.split(split_name or self.config.data.test_split)
     return runner.evaluate(self.eval_step, steps.variables_of(state), split,
                            self.groups, self.mesh, self.config.eval,
-                           *recipe_of(self.config), stats=self.stats)
+                           *from_eval_config(self.config.eval), stats=self.stats)
 
 
 def _count(n: int) -> str:
@@ -159,11 +143,10 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
   # After the restore: a config that does not fit the workdir's checkpoint
   # stops the run and leaves the files of the run that wrote it.
   if jax.process_index() == 0:
-    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
-      f.write(config.to_json_best_effort(indent=2))
+    run_files.write_config(workdir, config)
     # What wtal_jax.Localizer needs to run the model without the dataset.
-    inference_metadata.write(workdir, inference_metadata.from_experiment(
-        exp, *recipe_of(config)))
+    inference_file.write(workdir, inference_file.from_experiment(
+        exp, *from_eval_config(config.eval)))
   start = int(state.step)
 
   train_step = steps.make_train_step(exp.model, exp.head_spec,

@@ -48,8 +48,7 @@ class LeakyGatedCrossAttention(nn.Module):
 
   Attributes:
     embed_dim: Stage-0 embedding width (0: cross-attend the raw features).
-      Which heads get one is decided in one place,
-      ``config_lib.lgca_fusion`` from the head's ``HeadSpec.fusion_embed_dim``:
+      Which heads get one is LGCA's recipe (``wtal_jax/recipes/lgca.py``):
       CAAV (audio and visual must reach a common width) and 3C-Net (the
       embedding is its own first modality-specific FC); the other heads read
       the raw streams, as the paper adds LGCA before the head.

@@ -18,41 +18,12 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 
-from wtal_jax import config_lib
 from wtal_jax.losses import asl as asl_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 
 xavier = nn.initializers.xavier_uniform()
-
-
-def default_config() -> ml_collections.ConfigDict:
-  """ASL's THUMOS14 defaults (public code: ``config_thumos.py``)."""
-  h = ml_collections.ConfigDict()
-  h.kind = "asl"
-  h.hidden_dim = 512
-  h.actionness_dim = 512
-  h.k_divisor = 8.0
-  h.q = 0.7
-  h.loss_weights = ml_collections.ConfigDict({"cls": 1.0, "asl": 1.0})
-  return h
-
-
-def apply_thumos_recipe(c: ml_collections.ConfigDict) -> None:
-  """ASL's head, sampling and optimizer on THUMOS14 (public code), shared by
-  every config that puts a fusion in front of ASL."""
-  c.model.head = default_config()
-  config_lib.set_training(c, num_snippets=750, sampling="uniform",
-                          num_pairs=0, lr=1e-4, weight_decay=5e-4,
-                          batch_size=16, num_steps=10000)
-
-
-def smoke_widths(c: ml_collections.ConfigDict) -> None:
-  """Tiny hidden widths for the ``:smoke`` variant."""
-  c.model.head.hidden_dim = 16
-  c.model.head.actionness_dim = 16
 
 
 class _MLP(nn.Module):
@@ -82,7 +53,7 @@ class ASLHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "ASLHead":
-    return from_config_fields(cls, cfg, num_classes, default_config())
+    return from_config_fields(cls, cfg, num_classes)
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
@@ -121,5 +92,4 @@ def asl_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("asl")(HeadSpec(
-    module=ASLHead, loss_fn=asl_loss, predict_fn=asl_predict,
-    default_postprocess="oic"))
+    module=ASLHead, loss_fn=asl_loss, predict_fn=asl_predict))

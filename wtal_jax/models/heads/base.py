@@ -9,10 +9,10 @@ A head is registered as a :class:`HeadSpec`, which bundles
   batch is split over devices or hosts: the train step totals both over the
   ``batch`` axis before dividing. ``cfg.loss_weights[term]`` weights each term;
 * ``predict_fn(outputs, mask_BxT, cfg) -> Localization``: the test-time
-  scores that post-processing turns into segments;
-* ``default_postprocess``: the head's published post-processing recipe;
-* ``fusion_embed_dim``: the stage-0 embedding a cross-attention fusion puts in
-  front of this head (0: it attends the head's own raw input streams).
+  scores that post-processing turns into segments.
+
+What a method trains with (its hyperparameters, data, optimizer and
+post-processing) is its recipe, in :mod:`wtal_jax.recipes`.
 """
 
 from __future__ import annotations
@@ -52,11 +52,6 @@ class HeadSpec:
   module: type
   loss_fn: Callable[[Mapping[str, jax.Array], Mapping[str, Any], Any], LossTerms]
   predict_fn: Callable[[Mapping[str, jax.Array], jax.Array, Any], Localization]
-  default_postprocess: str
-  # LGCA goes "before the localization head" (LGCA §4), on the streams the
-  # head reads. Only heads whose own first layer is a per-modality embedding
-  # (CAAV's f_u/f_v, 3C-Net's first FC) get one in front of the fusion.
-  fusion_embed_dim: int = 0
 
 
 HEADS: Registry[HeadSpec] = Registry("head")
@@ -65,19 +60,14 @@ HEADS: Registry[HeadSpec] = Registry("head")
 _NOT_CONFIGURED = ("parent", "name", "num_classes")
 
 
-def from_config_fields(cls, cfg, num_classes: int, defaults):
+def from_config_fields(cls, cfg, num_classes: int):
   """Builds a head module whose fields are named like its config keys.
 
-  Each field takes ``cfg[field]`` when the config sets it, else
-  ``defaults[field]`` (the head's published ``default_config()``), else the
-  field's own default, so configs written before a field existed keep working.
+  Each field takes ``cfg[field]`` when the config sets it, else the field's
+  own default (the published value), so configs written before a field
+  existed keep working.
   """
-  kwargs = {}
-  for field in dataclasses.fields(cls):
-    if field.name in _NOT_CONFIGURED or not field.init:
-      continue
-    if field.name in cfg:
-      kwargs[field.name] = cfg[field.name]
-    elif field.name in defaults:
-      kwargs[field.name] = defaults[field.name]
+  kwargs = {field.name: cfg[field.name] for field in dataclasses.fields(cls)
+            if field.name not in _NOT_CONFIGURED and field.init
+            and field.name in cfg}
   return cls(num_classes=num_classes, **kwargs)

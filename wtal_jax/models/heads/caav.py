@@ -94,5 +94,4 @@ def caav_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("caav")(HeadSpec(
-    module=CAAVHead, loss_fn=caav_loss, predict_fn=caav_predict,
-    default_postprocess="wtalc", fusion_embed_dim=1024))
+    module=CAAVHead, loss_fn=caav_loss, predict_fn=caav_predict))

@@ -20,14 +20,14 @@ temporal convolution. Initialisation follows the public code (``weight_init =
 "he_uniform"``: PyTorch's ``kaiming_uniform_``, zero biases); ``"xavier"`` is
 the project's convention elsewhere.
 
-Training recipe (:func:`apply_thumos_recipe`): every sequence holds exactly
-``L`` snippets (``uniform_stretch`` sampling), so the top-k is always
-``L // 7``; the CASL runs on the sampler's first ``casl_pairs`` same-class
-pairs and is normalised by their number of shared classes.
+Training (``recipes/co2net.py``): every sequence holds exactly ``L``
+snippets (``uniform_stretch`` sampling), so the top-k is always ``L // 7``;
+the CASL runs on the sampler's first ``casl_pairs`` same-class pairs and is
+normalised by their number of shared classes.
 
 Test time (``proposal_methods.multiple_threshold_hamnet``): class scores are
 the soft-max of the top-k (``T // 10``) video logits of ``cas * att``, the
-background dropped; the ``co2net`` recipe thresholds the attention.
+background dropped; post-processing thresholds the attention.
 """
 
 from __future__ import annotations
@@ -35,9 +35,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 
-from wtal_jax import config_lib
 from wtal_jax.losses import co2net as co2_losses
 from wtal_jax.losses import hamnet as hamnet_losses
 from wtal_jax.losses.casl import casl
@@ -45,41 +43,6 @@ from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
-
-
-def default_config() -> ml_collections.ConfigDict:
-  """CO2-Net's THUMOS14 hyperparameters (public ``options.py``, ``run.sh``)."""
-  h = ml_collections.ConfigDict()
-  h.kind = "co2net"
-  h.hidden_dim = 0  # 0 = the fused feature width (2048 for I3D RGB + flow).
-  h.attention_dim = 512
-  h.dropout = 0.7  # dropout_ratio.
-  h.attention_dropout = 0.5
-  h.negative_slope = 0.2
-  h.pool_kernel = 1  # 1 = no pooling; 13 on ActivityNet1.2.
-  h.topk_divisor = 7.0  # --k 7: k = T // 7 in training.
-  h.test_topk_divisor = 10.0  # k = T // 10 for the test-time class scores.
-  h.casl_margin = 0.5
-  # The public code scores the first 3 pairs of the batch (its same-class
-  # pairs; 0 = every consecutive pair) and divides by their shared classes.
-  h.casl_pairs = 3
-  h.casl_normalize = "classes"
-  h.weight_init = "he_uniform"  # kaiming_uniform_ in the public code.
-  # alpha3 (CASL), alpha4 (mutual), alpha2 (opposite), alpha1 (norm).
-  h.loss_weights = ml_collections.ConfigDict({
-      "mil_orig": 1.0, "mil_supp": 1.0, "casl": 1.0, "mutual": 1.0,
-      "oppo": 0.8, "norm": 0.8})
-  return h
-
-
-def apply_thumos_recipe(c: ml_collections.ConfigDict) -> None:
-  """CO2-Net's head, sampling and optimizer on THUMOS14 (public ``run.sh``,
-  ``options.py``, ``wsad_dataset.py``), with its CCM's initialisation."""
-  c.model.head = default_config()
-  c.model.fusion.ccm_weight_init = c.model.head.weight_init
-  config_lib.set_training(c, num_snippets=500, sampling="uniform_stretch",
-                          num_pairs=3, lr=5e-5, weight_decay=1e-3,
-                          batch_size=10, num_steps=5000)
 
 
 class AttentionUnit(nn.Module):
@@ -127,7 +90,7 @@ class CO2NetHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "CO2NetHead":
-    return from_config_fields(cls, cfg, num_classes, default_config())
+    return from_config_fields(cls, cfg, num_classes)
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
@@ -155,20 +118,18 @@ class CO2NetHead(nn.Module):
 
 
 def co2net_loss(outputs, batch, cfg):
-  d = default_config()
   cas, att = outputs["cas_BxTxC1"], outputs["attention_BxT"]
   atts = outputs["attentions_BxTxM"]
   mask, labels = batch["mask"], batch["labels"]
   terms = co2_losses.mil_losses(cas, att, labels, mask,
-                                cfg.get("topk_divisor", d.topk_divisor))
+                                cfg.topk_divisor)
   # CASL on the suppressed logits; the background column (label 0 in the
   # public code) never counts, so only the action columns are passed.
   terms["casl"] = casl(
       outputs["features_BxTxF"],
       co2_losses.suppressed_logits(cas, att)[..., :-1], labels, mask,
-      cfg.get("casl_margin", d.casl_margin),
-      pairs_P=_casl_pairs(batch, cfg.get("casl_pairs", d.casl_pairs)),
-      normalize=cfg.get("casl_normalize", d.casl_normalize))
+      cfg.casl_margin, pairs_P=_casl_pairs(batch, cfg.casl_pairs),
+      normalize=cfg.casl_normalize)
   terms["mutual"] = co2_losses.mutual_loss(atts, mask)
   terms["oppo"] = co2_losses.opposite_loss(atts, att, cas, mask)
   terms["norm"] = co2_losses.norm_loss(atts, att, mask)
@@ -188,7 +149,7 @@ def _casl_pairs(batch, num_pairs: int):
 
 def co2net_predict(outputs, mask_BxT, cfg) -> Localization:
   cas, att = outputs["cas_BxTxC1"], outputs["attention_BxT"]
-  divisor = cfg.get("test_topk_divisor", default_config().test_topk_divisor)
+  divisor = cfg.test_topk_divisor
   return Localization(
       cas_BxTxC=cas[..., :-1],
       attention_BxT=att,
@@ -198,8 +159,6 @@ def co2net_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("co2net")(HeadSpec(
-    module=CO2NetHead, loss_fn=co2net_loss, predict_fn=co2net_predict,
-    default_postprocess="oic"))
+    module=CO2NetHead, loss_fn=co2net_loss, predict_fn=co2net_predict))
 
-__all__ = ["AttentionUnit", "CO2NetHead", "apply_thumos_recipe", "co2net_loss",
-           "co2net_predict", "default_config"]
+__all__ = ["AttentionUnit", "CO2NetHead", "co2net_loss", "co2net_predict"]

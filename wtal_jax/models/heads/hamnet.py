@@ -25,37 +25,12 @@ from __future__ import annotations
 
 import flax.linen as nn
 import jax
-import ml_collections
 
 from wtal_jax.losses import hamnet as hamnet_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
-
-
-def default_config() -> ml_collections.ConfigDict:
-  """HAM-Net's THUMOS14 hyperparameters (paper, Implementation Details)."""
-  h = ml_collections.ConfigDict()
-  h.kind = "hamnet"
-  h.hidden_dim = 0  # 0 = the fused feature width (2048 for I3D RGB + flow).
-  h.attention_dim = 512
-  h.dropout = 0.7
-  h.negative_slope = 0.2
-  h.pool_kernel = 1  # 1 = no pooling; 17 on ActivityNet1.2.
-  h.topk_divisor = 10.0  # k = T // 10 (k = 50 of 500 snippets).
-  h.drop_threshold = 0.2  # gamma.
-  h.drop = "high"
-  h.drop_include_min = True
-  # False: gamma_v = gamma * max(a), the public code's training loss; True:
-  # min(a) + gamma * (max(a) - min(a)).
-  h.drop_from_min = False
-  h.weight_init = "he_uniform"  # init_weights in the public code.
-  # lambda_0 .. lambda_3, alpha, beta.
-  h.loss_weights = ml_collections.ConfigDict({
-      "bcl": 0.8, "sal": 0.8, "ssal": 0.2, "hal": 0.2,
-      "sparsity": 0.8, "guide": 0.8})
-  return h
 
 
 class HAMNetHead(nn.Module):
@@ -81,7 +56,7 @@ class HAMNetHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "HAMNetHead":
-    return from_config_fields(cls, cfg, num_classes, default_config())
+    return from_config_fields(cls, cfg, num_classes)
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
@@ -106,21 +81,17 @@ class HAMNetHead(nn.Module):
 
 
 def hamnet_loss(outputs, batch, cfg):
-  d = default_config()
   return hamnet_losses.hamnet_losses(
       outputs["cas_BxTxC1"], outputs["attention_BxT"], batch["labels"],
-      batch["mask"],
-      topk_divisor=cfg.get("topk_divisor", d.topk_divisor),
-      drop_threshold=cfg.get("drop_threshold", d.drop_threshold),
-      drop=cfg.get("drop", d.drop),
-      drop_include_min=cfg.get("drop_include_min", d.drop_include_min),
-      drop_from_min=cfg.get("drop_from_min", d.drop_from_min))
+      batch["mask"], topk_divisor=cfg.topk_divisor,
+      drop_threshold=cfg.drop_threshold, drop=cfg.drop,
+      drop_include_min=cfg.drop_include_min,
+      drop_from_min=cfg.get("drop_from_min", False))
 
 
 def hamnet_predict(outputs, mask_BxT, cfg) -> Localization:
   cas, att = outputs["cas_BxTxC1"], outputs["attention_BxT"]
-  divisor = cfg.get("test_topk_divisor",
-                    cfg.get("topk_divisor", default_config().topk_divisor))
+  divisor = cfg.get("test_topk_divisor", cfg.topk_divisor)
   return Localization(
       cas_BxTxC=cas[..., :-1],
       attention_BxT=att,
@@ -130,7 +101,6 @@ def hamnet_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("hamnet")(HeadSpec(
-    module=HAMNetHead, loss_fn=hamnet_loss, predict_fn=hamnet_predict,
-    default_postprocess="oic"))
+    module=HAMNetHead, loss_fn=hamnet_loss, predict_fn=hamnet_predict))
 
-__all__ = ["HAMNetHead", "default_config", "hamnet_loss", "hamnet_predict"]
+__all__ = ["HAMNetHead", "hamnet_loss", "hamnet_predict"]

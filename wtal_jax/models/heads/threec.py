@@ -34,60 +34,15 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 from absl import logging
 
-from wtal_jax import config_lib, ops
+from wtal_jax import ops
 from wtal_jax.losses import threec as threec_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 
 xavier = nn.initializers.xavier_uniform()
 COUNT_SOURCES = ("batch", "batch_if_present", "off")
-
-
-def default_config() -> ml_collections.ConfigDict:
-  """3C-Net's THUMOS14 defaults (public code: ``options.py``, ``train.py``)."""
-  h = ml_collections.ConfigDict()
-  h.kind = "threec"
-  h.num_fc = 2
-  h.hidden_dim = 0  # 0 = the stream's own width (1024 for I3D).
-  h.dropout = 0.7
-  h.topk_divisor = 8.0
-  h.min_snippets = 5
-  h.temporal_conv = False
-  h.center_lr_scale = 100.0
-  h.count_neg_weight = 1e-3
-  h.count_source = "batch"
-  h.loss_weights = ml_collections.ConfigDict(
-      {"cls": 1.0, "center": 1e-3, "center_multi": 1e-3, "count": 1.0})
-  # Multi-label videos join the center loss after 5000 iterations.
-  h.loss_delay = ml_collections.ConfigDict({"center_multi": 5000})
-  return h
-
-
-def apply_recipe(c: ml_collections.ConfigDict, *, activitynet: bool = False,
-                 after_lgca: bool = False) -> None:
-  """3C-Net's head, sampling and optimizer (public code).
-
-  Args:
-    c: The config to update.
-    activitynet: ActivityNet1.2 settings: 200-snippet crops, counting loss
-      x 0.1 and the depthwise temporal conv on the T-CAM.
-    after_lgca: LGCA replaces the second modality-specific FC and the
-      fusion's embedding (FC + ReLU, slope 0) is the first, so the head keeps
-      no FC of its own.
-  """
-  c.model.head = default_config()
-  c.model.head.num_fc = 0 if after_lgca else 2
-  if after_lgca:
-    c.model.fusion.negative_slope = 0.0
-  if activitynet:
-    c.model.head.temporal_conv = True
-    c.model.head.loss_weights.count = 0.1
-  config_lib.set_training(c, num_snippets=200 if activitynet else 750,
-                          sampling="random_crop", num_pairs=0, lr=1e-4,
-                          weight_decay=5e-4, batch_size=32, num_steps=50000)
 
 
 class _Stream(nn.Module):
@@ -129,7 +84,7 @@ class ThreeCHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "ThreeCHead":
-    return from_config_fields(cls, cfg, num_classes, default_config())
+    return from_config_fields(cls, cfg, num_classes)
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
@@ -216,5 +171,4 @@ def threec_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("threec")(HeadSpec(
-    module=ThreeCHead, loss_fn=threec_loss, predict_fn=threec_predict,
-    default_postprocess="wtalc", fusion_embed_dim=1024))
+    module=ThreeCHead, loss_fn=threec_loss, predict_fn=threec_predict))

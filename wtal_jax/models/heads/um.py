@@ -10,7 +10,7 @@ in :mod:`wtal_jax.losses.um`.
 Test time (UM's ``test.py``): the magnitude is min-max normalised between the
 mean magnitudes of the selected background and action snippets, the CAS is
 ``minmax_t(softmax_c(cas) * magnitude)`` per class, and proposals come from
-thresholds on both (the ``um`` recipe in ``evaluation/recipes.py``).
+thresholds on both (``recipes/um.py``).
 
 Reads ``fusion_out.fused_BxTxF``. Padded snippets are zeroed before the
 temporal convolution, so a video's ends see the same zero padding as in the
@@ -22,38 +22,12 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 
-from wtal_jax import config_lib
 from wtal_jax.losses import um as um_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 
 xavier = nn.initializers.xavier_uniform()
-
-
-def default_config() -> ml_collections.ConfigDict:
-  """UM's THUMOS14 defaults (public code: ``options.py``)."""
-  h = ml_collections.ConfigDict()
-  h.kind = "um"
-  h.hidden_dim = 2048
-  h.dropout = 0.7
-  h.selection_dropout = 0.7
-  h.r_act = 9.0
-  h.r_bkg = 4.0
-  h.margin = 100.0
-  h.loss_weights = ml_collections.ConfigDict(
-      {"cls": 1.0, "um": 5e-4, "be": 1.0})
-  return h
-
-
-def apply_thumos_recipe(c: ml_collections.ConfigDict) -> None:
-  """UM's head, sampling and optimizer on THUMOS14 (public code), shared by
-  every config that puts a fusion in front of UM."""
-  c.model.head = default_config()
-  config_lib.set_training(c, num_snippets=750, sampling="uniform",
-                          num_pairs=0, lr=1e-4, weight_decay=5e-4,
-                          batch_size=16, num_steps=10000)
 
 
 class UMHead(nn.Module):
@@ -78,7 +52,7 @@ class UMHead(nn.Module):
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "UMHead":
-    return from_config_fields(cls, cfg, num_classes, default_config())
+    return from_config_fields(cls, cfg, num_classes)
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
@@ -126,5 +100,4 @@ def um_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("um")(HeadSpec(
-    module=UMHead, loss_fn=um_loss, predict_fn=um_predict,
-    default_postprocess="oic"))
+    module=UMHead, loss_fn=um_loss, predict_fn=um_predict))

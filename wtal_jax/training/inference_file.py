@@ -24,13 +24,18 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from wtal_jax.inference.errors import MissingMetadataError
+from wtal_jax.cli_errors import UserInputError
 from wtal_jax.training import run_files
 
 INFERENCE_FILE = "inference.json"
 FORMAT_VERSION = 1
 _ARRAY = "__ndarray__"
 _OBJECT = "__object__"
+
+
+class MissingMetadataError(UserInputError, ValueError):
+  """The workdir does not record what inference needs (the message says how
+  to re-create it)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,32 +222,6 @@ def read(workdir: str) -> InferenceMetadata:
         f"{path} is not valid JSON ({e}). Re-create it with python -m "
         f"wtal_jax.predict --workdir={workdir} --write_metadata.") from None
   return from_json(obj, path)
-
-
-def recreate(workdir: str, data_dir: str | None = None) -> str:
-  """Writes ``inference.json`` for a run that lacks it, from its training
-  data.
-
-  Args:
-    workdir: The run's workdir (its ``config.json`` names the dataset).
-    data_dir: Where the dataset is, when not where the run found it.
-
-  Returns:
-    The path written.
-  """
-  # Imported here: training imports this module to write the file.
-  from wtal_jax.inference.checkpoint import load_config  # pylint: disable=g-import-not-at-top
-  from wtal_jax.training.train import Experiment, recipe_of  # pylint: disable=g-import-not-at-top
-  config = load_config(workdir)
-  if data_dir:
-    config.data.data_dir = data_dir
-  try:
-    experiment = Experiment(config)
-  except FileNotFoundError as e:  # The dataset is not prepared here.
-    raise MissingMetadataError(
-        f"Cannot re-create {INFERENCE_FILE}: the run's training data is "
-        f"needed. {e}".replace("\n", " ")) from None
-  return write(workdir, from_experiment(experiment, *recipe_of(config)))
 
 
 def describe(metadata: InferenceMetadata) -> Sequence[str]:
