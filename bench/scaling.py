@@ -79,7 +79,7 @@ def worker() -> None:
   import jax  # pylint: disable=g-import-not-at-top
   from wtal_jax import config_lib  # pylint: disable=g-import-not-at-top
   from wtal_jax.models.heads import HEADS  # pylint: disable=g-import-not-at-top
-  from wtal_jax.models.model import build_model  # pylint: disable=g-import-not-at-top
+  from wtal_jax.models.model import build_model, head_config  # pylint: disable=g-import-not-at-top
   from wtal_jax import parallel  # pylint: disable=g-import-not-at-top
   from wtal_jax.training import steps  # pylint: disable=g-import-not-at-top
   from wtal_jax.training.state import create_train_state, make_optimizer  # pylint: disable=g-import-not-at-top
@@ -94,7 +94,7 @@ def worker() -> None:
                                             jax.random.PRNGKey(0)),
                          parallel.replicated_sharding(mesh))
   step_fn = steps.make_train_step(model, HEADS.get(config.model.head.kind),
-                                  config.model.head, tx, mesh)
+                                  head_config(config.model), tx, mesh)
   rows = list(parallel.local_rows(mesh, batch))
   data = parallel.to_global(
       _local_batch(rows, _SNIPPETS.value, dims, _CLASSES.value), mesh, batch)

@@ -21,7 +21,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from wtal_jax.models.heads import HEADS
-from wtal_jax.models.model import build_model
+from wtal_jax.models.model import build_model, head_config
 from wtal_jax import parallel
 from wtal_jax.training import steps
 from wtal_jax.training.state import create_train_state, make_optimizer
@@ -59,7 +59,7 @@ def time_train_step(config, batch, length, dims, num_classes, num_steps):
   state = create_train_state(model, tx, dims, jax.random.PRNGKey(0))
   state = jax.device_put(state, parallel.replicated_sharding(mesh))
   step_fn = steps.make_train_step(model, HEADS.get(config.model.head.kind),
-                                  config.model.head, tx, mesh)
+                                  head_config(config.model), tx, mesh)
   rng = np.random.default_rng(0)
   data = parallel.to_global(_random_batch(rng, batch, length, dims,
                                           num_classes), mesh, batch)

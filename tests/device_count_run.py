@@ -55,7 +55,7 @@ def main():
   state = jax.device_put(f64(exp.initial_state()),
                          parallel.replicated_sharding(exp.mesh))
   train_step = steps.make_train_step(exp.model, exp.head_spec,
-                                     config.model.head, exp.tx, exp.mesh)
+                                     exp.head_cfg, exp.tx, exp.mesh)
   batcher = pipeline.TrainBatcher(
       exp.dataset.split("train"), exp.groups, config.train.batch_size,
       config.data.num_pairs, config.data.num_snippets,

@@ -1,4 +1,5 @@
-"""bench/heads.py: recipe choice, the table, and resuming a stopped bench."""
+"""bench/heads.py: recipe choice, the table, parallel runs, and resuming a
+stopped bench."""
 
 import importlib.util
 import json
@@ -27,78 +28,93 @@ def _load_bench():
 
 
 heads = _load_bench()
+from bench import head_runs, heads_table  # noqa: E402  (on the bench's path)
 
 
 def test_recipes_key_rows_by_head_and_streams():
-  found = heads.thumos_configs()
+  found = head_runs.thumos_configs()
   assert found[("caav", "lgca")][0] == "configs/thumos_lgca_caav.py"
   assert found[("um", "lgca")][0] == "configs/thumos_lgca.py"
   assert found[("um", "concat")][0] == "configs/thumos_um.py"
   assert found[("caav (audio-visual)", "lgca")][0] == (
       "configs/thumos_caav_av.py")
   for (row, _), (_, config) in found.items():
-    expected = (heads.AUDIO_VISUAL if row.endswith(heads.AV_SUFFIX)
-                else heads.RGB_FLOW)
+    expected = (head_runs.AUDIO_VISUAL if row.endswith(head_runs.AV_SUFFIX)
+                else head_runs.RGB_FLOW)
     assert tuple(config.data.modalities) == expected
 
 
 def test_own_fusion_is_the_heads_published_one():
-  found = heads.thumos_configs()
-  kinds = {row: heads.config_for(row, "own", found)[1].model.fusion.kind
+  found = head_runs.thumos_configs()
+  kinds = {row: head_runs.config_for(row, "own", found)[1].model.fusion.kind
            for row in ("um", "asl", "hamnet", "threec", "caav", "co2net")}
   assert kinds == {"um": "concat", "asl": "concat", "hamnet": "concat",
                    "threec": "concat", "caav": "cross_attention",
                    "co2net": "ccm"}
   # Audio-visual CAAV: its own LGCA recipe with CAAV's two-stage
   # cross-attention in place of LGCA, so only the fusion differs.
-  source, own = heads.config_for("caav (audio-visual)", "own", found)
-  _, lgca = heads.config_for("caav (audio-visual)", "lgca", found)
+  source, own = head_runs.config_for("caav (audio-visual)", "own", found)
+  _, lgca = head_runs.config_for("caav (audio-visual)", "lgca", found)
   assert "configs/thumos_caav_av.py with the fusion of" in source
   assert (own.model.fusion.kind, own.model.fusion.num_stages) == (
       "cross_attention", 2)
-  assert tuple(own.data.modalities) == heads.AUDIO_VISUAL
+  assert tuple(own.data.modalities) == head_runs.AUDIO_VISUAL
   own.model.fusion = lgca.model.fusion
   assert own.to_dict() == lgca.to_dict()
 
 
 def test_heads_without_an_lgca_config_get_lgca_placed_by_the_head():
-  found = heads.thumos_configs()
+  found = head_runs.thumos_configs()
   assert ("hamnet", "lgca") not in found
-  source, config = heads.config_for("hamnet", "lgca", found)
+  source, config = head_runs.config_for("hamnet", "lgca", found)
   assert source == "configs/thumos_hamnet.py with fusion lgca"
   assert config.model.head.kind == "hamnet"
   fusion = config.model.fusion
   # HAM-Net reads the raw streams: LGCA cross-attends them, no embedding.
   assert (fusion.kind, fusion.num_stages, fusion.gate, fusion.embed_dim,
-          fusion.gate_prior) == ("lgca", 1, "leaky", 0, 0.0)
-  _, concat = heads.config_for("caav", "concat", found)
+          fusion.gate_prior) == ("lgca", 1, "leaky", 0, 0.95)
+  # A named variant changes only its fields.
+  source, xavier = head_runs.config_for("um", "lgca_xavier", found)
+  assert "gate_prior=0.0" in source
+  _, lgca = head_runs.config_for("um", "lgca", found)
+  xavier.model.fusion.gate_prior = lgca.model.fusion.gate_prior
+  assert xavier.to_dict() == lgca.to_dict()
+  _, concat = head_runs.config_for("caav", "concat", found)
   assert concat.model.fusion.embed_dim == 0
   assert concat.model.head.kind == "caav"
 
 
-def _record(avg, kind="concat", cls=0.9, n=12, classes=3):
-  return {"avg_map": avg, "recipe": "a", "fusion_kind": kind,
+def _record(avg, kind="concat", cls=0.9, n=12, classes=3, rates=None):
+  return {"avg_map": avg, "recipe": "a", "fusion_kind": kind, "steps": 7,
+          "selection_rates": rates or {},
           "metrics": {"avg_map": avg, "cls_map": cls, "num_predictions": n,
                       "num_predicted_classes": classes}}
 
 
-def test_markdown_means_seeds_shows_the_gap_and_marks_missing_runs():
+def test_markdown_shows_mean_spread_gap_and_missing_runs():
+  rates = {"gate_rate/skip1_gate_0/X": 1.0, "gate_rate/skip1_gate_1/X": 0.25,
+           "gate_rate/skip1_gate_0/Xtilde1": 0.0,
+           "gate_rate/skip1_gate_1/Xtilde1": 0.75}
   rows = {"um": {"own": {"0": _record(0.25), "1": _record(0.35)},
-                 "lgca": {"0": _record(0.31, "lgca")}},
+                 "lgca": {"0": _record(0.31, "lgca", rates=rates)}},
           "asl": {"own": {"0": _record(0.5), "1": _record(0.5)},
                   "lgca": {"0": _record(0.4, "lgca"),
                            "1": _record(0.5, "lgca")}}}
-  table = heads.markdown(rows, ["own", "lgca"], ["0", "1"])
-  assert "| um | 30.00 (concat) | 31.00 (1 of 2 seeds) | - |" in table
-  assert "| asl | 50.00 (concat) | 45.00 | -5.00 |" in table
-  assert "| um | lgca (lgca) | 0 | 31.00 | 90.00 | 12 | 3 | a |" in table
+  table = heads_table.markdown(rows, ["own", "lgca"], ["0", "1"])
+  assert ("| um | 30.00 (concat) ± 7.07 (25.0–35.0) | 31.00 (1 of 2 seeds) "
+          "| - |") in table
+  assert ("| asl | 50.00 (concat) ± 0.00 (50.0–50.0) | 45.00 ± 7.07 "
+          "(40.0–50.0) | -5.00 |") in table
+  assert ("| um | lgca (lgca) | 0 | 7 | 31.00 | 90.00 | 12 | 3 | "
+          "skip1: X 100/25, Xtilde1 0/75 | a |") in table
 
 
 def _run_bench(tmp_path, data_dir):
   return subprocess.run(
       [sys.executable, str(REPO / "bench" / "heads.py"), "--heads=asl",
        "--noaudio_visual", "--steps=2", "--num_snippets=16", "--batch_size=4",
-       "--builder_config=tiny", f"--data_dir={data_dir}",
+       "--builder_config=tiny", f"--data_dir={data_dir}", "--seeds=0",
+       "--jobs=2",
        f"--workdir={tmp_path / 'runs'}", f"--output_dir={tmp_path / 'out'}"],
       capture_output=True, text=True, cwd=REPO, timeout=600,
       env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -118,6 +134,13 @@ def test_bench_writes_table_and_reuses_finished_runs(tmp_path, data_dir):
       final = json.load(f)
     assert run["avg_map"] == final["avg_map"]
     assert run["metrics"]["num_predictions"] == final["num_predictions"]
+    assert run["steps"] == 2
+  # LGCA's run records its gates' selection rates; the concatenation none.
+  rates = record["results"]["asl"]["lgca"]["0"]["selection_rates"]
+  assert set(rates) == {f"gate_rate/skip1_gate_{m}/{p}" for m in (0, 1)
+                        for p in ("X", "Xtilde1")}
+  assert all(0.0 <= v <= 1.0 for v in rates.values())
+  assert record["results"]["asl"]["own"]["0"]["selection_rates"] == {}
 
   second = _run_bench(tmp_path, data_dir)
   assert second.returncode == 0, second.stderr[-3000:]
@@ -127,11 +150,11 @@ def test_bench_writes_table_and_reuses_finished_runs(tmp_path, data_dir):
 
 
 def test_finished_metrics_ignores_runs_of_another_config(tmp_path):
-  _, config = heads.config_for("asl", "concat", heads.thumos_configs())
+  _, config = head_runs.config_for("asl", "concat", head_runs.thumos_configs())
   workdir = tmp_path / "run"
   workdir.mkdir()
   (workdir / "config.json").write_text(config.to_json_best_effort())
   (workdir / "final_metrics.json").write_text(json.dumps({"avg_map": 0.5}))
-  assert heads.finished_metrics(config, str(workdir)) == {"avg_map": 0.5}
+  assert head_runs.finished_metrics(config, str(workdir)) == {"avg_map": 0.5}
   config.train.num_steps += 1
-  assert heads.finished_metrics(config, str(workdir)) is None
+  assert head_runs.finished_metrics(config, str(workdir)) is None

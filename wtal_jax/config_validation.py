@@ -22,6 +22,7 @@ from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.heads.caav import CLASSIFIERS
+from wtal_jax.models.width import WidthError, resolve as resolve_width
 
 
 class ConfigError(UserInputError, ValueError):
@@ -127,6 +128,10 @@ def validate(config) -> None:
   _require(fusion.get("negative_slope", 0.01) >= 0,
            "model.fusion.negative_slope",
            f"must be >= 0, got {fusion.get('negative_slope')}.")
+  try:
+    resolve_width(config.model)
+  except WidthError as e:
+    raise ConfigError(str(e)) from None
   if head.kind == "caav":
     _validate_caav_head(head)
   _validate_schedules(head)

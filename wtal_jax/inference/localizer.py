@@ -34,7 +34,7 @@ from wtal_jax.training import inference_file as metadata_lib
 from wtal_jax.inference.errors import (BadVideoInput, PredictInputError,
                                        from_data_error)
 from wtal_jax.models.heads import HEADS
-from wtal_jax.models.model import build_model
+from wtal_jax.models.model import build_model, head_config
 from wtal_jax import parallel
 from wtal_jax.training import run_files, steps
 
@@ -176,8 +176,8 @@ class Localizer:
     self.model = build_model(config.model, metadata.num_classes)
     self.mesh = parallel.make_mesh()
     self.eval_step = steps.make_eval_step(
-        self.model, HEADS.get(config.model.head.kind), config.model.head,
-        self.mesh)
+        self.model, HEADS.get(config.model.head.kind),
+        head_config(config.model), self.mesh)
 
   @classmethod
   def from_workdir(cls, workdir: str, checkpoint: str | int = "best"

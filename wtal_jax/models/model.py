@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax
 
+from wtal_jax.models import width
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.heads import HEADS
 
@@ -46,9 +47,16 @@ class WTALModel(nn.Module):
     return self.head(fused, mask_BxT, train=train)
 
 
+def head_config(model_cfg):
+  """The head config the losses and predict function use: the config's,
+  at its ``model.width`` (see :mod:`wtal_jax.models.width`)."""
+  return width.resolve(model_cfg).head
+
+
 def build_model(model_cfg, num_classes: int) -> WTALModel:
   """Instantiates the model named by ``model_cfg.fusion.kind`` and
-  ``model_cfg.head.kind``."""
+  ``model_cfg.head.kind``, at the config's ``model.width``."""
+  model_cfg = width.resolve(model_cfg)
   fusion_cls = FUSIONS.get(model_cfg.fusion.kind)
   head_spec = HEADS.get(model_cfg.head.kind)
   return WTALModel(

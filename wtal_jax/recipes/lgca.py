@@ -10,10 +10,12 @@ the fusion sits in front of each head and how its gates start.
   whose second LGCA replaces (§4.2), so the head keeps no FC of its own.
 * One stage for RGB-flow heads, two for audio-visual CAAV (§4.3).
 * Leaky gates at temperature 0.1 (§3.2).
-* Behind an embedding (post-(Leaky)ReLU, so ``ReLU(X) ~ X``) the skip gates
-  start on the unattended path; on raw streams, which the CPU-sized variants
-  centre, ``ReLU(X)`` would halve ``X``, so they start as Xavier gates
-  (docs/method_notes.md has the measurements).
+* The skip gates start on the unattended path (``gate_prior = 0.95``, a
+  highway-style prior), so that LGCA starts as its baseline and learns to
+  leave it: the inputs are non-negative (raw I3D features are post-ReLU, and
+  an embedding ends in a (Leaky)ReLU), so ``ReLU(X) = X`` on that path. This
+  is the pattern of LGCA Table 6, where the RGB-flow gates keep ``X``.
+  ``gate_prior = 0`` gives Xavier gates (docs/method_notes.md).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def apply(c: ml_collections.ConfigDict, num_stages: int) -> None:
     # The embedding is 3C-Net's first FC (+ ReLU) and LGCA its second.
     c.model.head.num_fc = 0
     c.model.fusion.negative_slope = 0.0
-  c.model.fusion.gate_prior = 0.95 if c.model.fusion.embed_dim else 0.0
+  c.model.fusion.gate_prior = 0.95
   c.model.fusion.num_stages = num_stages
   c.model.fusion.gate = "leaky"
   c.model.fusion.temperature = 0.1

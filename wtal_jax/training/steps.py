@@ -8,9 +8,9 @@ pairs. Each device divides its local sums by the *global* counts (a ``psum``
 of the counts), so the global loss is the sum of the local ones and its
 gradient the ``psum`` of local gradients; the weights' update is then the same
 whether the batch lives on 1 or 8 devices. Per-example randomness (dropout,
-Gumbel gates) is drawn from ``fold_in(fold_in(key, step), slot)`` where
-``slot`` is the example's position in the global batch, so it too is
-independent of how the batch is split.
+Gumbel gates) is drawn from the step's key folded with the example's position
+in the global batch (:mod:`wtal_jax.models.randomness`), so it too is
+independent of how the batch is split, while the model runs batched.
 
 The steps use ``check_vma=False``: gradients of replicated parameters are then
 local and are reduced explicitly, as under ``pmap``.
@@ -74,23 +74,16 @@ def make_train_step(model, head_spec, head_cfg, tx, mesh) -> Callable:
   delay = dict(head_cfg.get("loss_delay", {}))
   warmup = dict(head_cfg.get("loss_warmup", {}))
 
-  def per_example(params, frozen, inputs, mask_T, slot, step_key):
-    key = jax.random.fold_in(step_key, slot)
-    k_drop, k_gumbel = jax.random.split(key)
-    out, inter = model.apply(
-        {"params": params, **frozen}, tuple(x[None] for x in inputs),
-        mask_T[None], train=True, rngs={"dropout": k_drop, "gumbel": k_gumbel},
-        mutable=["intermediates"])
-    return (jax.tree_util.tree_map(lambda a: a[0], out),
-            jax.tree_util.tree_map(lambda a: a[0], inter))
-
   def local_step(state: TrainState, batch, key):
-    step_key = jax.random.fold_in(key, state.step)
+    # The same keys on every device; each random layer folds in the global
+    # position of each example (models/randomness.py).
+    k_drop, k_gumbel = jax.random.split(jax.random.fold_in(key, state.step))
 
     def loss_fn(params):
-      outs, inter = jax.vmap(per_example, in_axes=(None, None, 0, 0, 0, None))(
-          params, state.frozen, batch["inputs"], batch["mask"], batch["slot"],
-          step_key)
+      outs, inter = model.apply(
+          {"params": params, **state.frozen}, batch["inputs"], batch["mask"],
+          train=True, rngs={"dropout": k_drop, "gumbel": k_gumbel},
+          mutable=["intermediates"])
       terms = head_spec.loss_fn(outs, batch, head_cfg)
       unknown = set(terms) - set(weights)
       if unknown:

@@ -27,7 +27,7 @@ from wtal_jax.evaluation.json_write import (write_ground_truth_json,
                                          write_predictions_json)
 from wtal_jax.evaluation.postprocess import from_eval_config
 from wtal_jax.models.heads import HEADS
-from wtal_jax.models.model import build_model
+from wtal_jax.models.model import build_model, head_config
 from wtal_jax import parallel
 from wtal_jax.training import (distributed, inference_file, preemption,
                                run_files, steps)
@@ -79,12 +79,14 @@ class Experiment:
           self.dataset.split(config.data.train_split), modalities, mode)
     self.model = build_model(config.model, self.meta.num_classes)
     self.head_spec = HEADS.get(config.model.head.kind)
+    # The losses and predict function see the head at the model's width.
+    self.head_cfg = head_config(config.model)
     self.tx = make_optimizer(config.train)
     self.mesh = parallel.make_mesh()
     key = jax.random.PRNGKey(config.seed)
     self.init_key, self.train_key = jax.random.split(key)
     self.eval_step = steps.make_eval_step(self.model, self.head_spec,
-                                          config.model.head, self.mesh)
+                                          self.head_cfg, self.mesh)
 
   def initial_state(self):
     return create_train_state(self.model, self.tx, self.input_dims,
@@ -149,8 +151,8 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
         exp, *from_eval_config(config.eval)))
   start = int(state.step)
 
-  train_step = steps.make_train_step(exp.model, exp.head_spec,
-                                     config.model.head, exp.tx, exp.mesh)
+  train_step = steps.make_train_step(exp.model, exp.head_spec, exp.head_cfg,
+                                     exp.tx, exp.mesh)
   batcher = pipeline.TrainBatcher(
       split=train_split, groups=exp.groups, batch_size=tcfg.batch_size,
       num_pairs=config.data.num_pairs, num_snippets=config.data.num_snippets,

@@ -35,6 +35,7 @@ from wtal_jax import ops
 from wtal_jax.models.fusion import base
 from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv
+from wtal_jax.models import randomness
 
 
 class ConsensusRecalibration(nn.Module):
@@ -56,7 +57,7 @@ class ConsensusRecalibration(nn.Module):
   def __call__(self, main_BxTxD: jax.Array, aux_BxTxE: jax.Array,
                mask_BxT: jax.Array, *, train: bool) -> jax.Array:
     d = main_BxTxD.shape[-1]
-    drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
+    drop = lambda y: randomness.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
     conv_init = masked_conv.kernel_init(self.weight_init)
     if self.weight_init == "he_uniform":

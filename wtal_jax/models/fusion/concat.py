@@ -11,6 +11,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 
+from wtal_jax.models import randomness
 from wtal_jax.models.fusion import base
 
 
@@ -42,7 +43,7 @@ class ConcatFusion(nn.Module):
     if train and self.noise_scale > 0:
       key = self.make_rng("dropout")
       keys = jax.random.split(key, len(xs))
-      xs = [x + self.noise_scale * jax.random.normal(k, x.shape, x.dtype)
+      xs = [x + self.noise_scale * randomness.normal(k, x.shape, x.dtype)
             for k, x in zip(keys, xs)]
     return base.fuse(base.embed_all(xs, self.embed_dim, self.negative_slope,
                                     mask_BxT))

@@ -24,6 +24,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wtal_jax import ops
+from wtal_jax.models import randomness
+
 GATE_KINDS = ("leaky", "soft", "hard", "none")
 
 
@@ -39,7 +42,7 @@ def prior_bias(num_paths: int, prior: float, temperature: float) -> jax.Array:
 def straight_through_gumbel(logits: jax.Array, key: jax.Array,
                             temperature: float = 1.0) -> jax.Array:
   """One-hot sample in the forward pass, Gumbel-softmax gradient backward."""
-  gumbel = jax.random.gumbel(key, logits.shape, logits.dtype)
+  gumbel = randomness.gumbel(key, logits.shape, logits.dtype)
   soft = jax.nn.softmax((logits + gumbel) / temperature, axis=-1)
   hard = jax.nn.one_hot(jnp.argmax(soft, axis=-1), logits.shape[-1],
                         dtype=soft.dtype)
@@ -58,12 +61,16 @@ class Gate(nn.Module):
     temperature: Softmax temperature of the leaky gate.
     prior: Initial probability of the first path (0: Xavier weights and zero
       bias, as the rest of the model). See the module docstring.
+    l2_input: l2-normalise each snippet before the FC, as the correlation
+      does (an option; the paper's gate reads the attended features as
+      they are).
   """
 
   num_paths: int
   kind: str = "leaky"
   temperature: float = 0.1
   prior: float = 0.0
+  l2_input: bool = False
 
   def _effective_temperature(self) -> float:
     return self.temperature if self.kind == "leaky" else 1.0
@@ -79,7 +86,7 @@ class Gate(nn.Module):
     else:
       dense = nn.Dense(self.num_paths,
                        kernel_init=nn.initializers.xavier_uniform(), name="fc")
-    logits = dense(x_BxTxD)
+    logits = dense(ops.l2_normalize(x_BxTxD) if self.l2_input else x_BxTxD)
     if self.kind == "leaky":
       probs = jax.nn.softmax(logits / self.temperature, axis=-1)
     elif self.kind == "soft":

@@ -63,6 +63,8 @@ class LeakyGatedCrossAttention(nn.Module):
       stage 2), so that LGCA starts as its baseline (see ``gates.py``);
       0 gives Xavier-initialised gates. The stage gate is not biased: both of
       its paths keep ``X``.
+    gate_l2_input: The gates read l2-normalised attended features (an
+      option; see ``gates.Gate``).
   """
 
   embed_dim: int = 1024
@@ -73,6 +75,7 @@ class LeakyGatedCrossAttention(nn.Module):
   stage_gate: bool = True
   negative_slope: float = 0.01
   gate_prior: float = 0.0
+  gate_l2_input: bool = False
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -82,11 +85,13 @@ class LeakyGatedCrossAttention(nn.Module):
                skip_gates=cfg.get("skip_gates", True),
                stage_gate=cfg.get("stage_gate", True),
                negative_slope=cfg.get("negative_slope", 0.01),
-               gate_prior=cfg.get("gate_prior", 0.0))
+               gate_prior=cfg.get("gate_prior", 0.0),
+               gate_l2_input=cfg.get("gate_l2_input", False))
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, train):
     prior = self.gate_prior if which.startswith("skip") else 0.0
     return Gate(num_paths, self.gate, self.temperature, prior,
+                self.gate_l2_input,
                 name=gate_module_name(which, m))(x_tilde, train=train)
 
   @nn.compact

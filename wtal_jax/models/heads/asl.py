@@ -92,4 +92,5 @@ def asl_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("asl")(HeadSpec(
-    module=ASLHead, loss_fn=asl_loss, predict_fn=asl_predict))
+    module=ASLHead, loss_fn=asl_loss, predict_fn=asl_predict,
+    width_fields=("hidden_dim", "actionness_dim")))

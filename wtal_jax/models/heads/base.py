@@ -9,7 +9,12 @@ A head is registered as a :class:`HeadSpec`, which bundles
   batch is split over devices or hosts: the train step totals both over the
   ``batch`` axis before dividing. ``cfg.loss_weights[term]`` weights each term;
 * ``predict_fn(outputs, mask_BxT, cfg) -> Localization``: the test-time
-  scores that post-processing turns into segments.
+  scores that post-processing turns into segments;
+* ``width_fields``: the config fields that are hidden widths, scaled by
+  ``config.model.width`` (:mod:`wtal_jax.models.width`);
+* ``norm_constants``: ``(field path, power)`` of loss constants tied to a
+  feature norm, multiplied by ``width ** power`` so that each loss term keeps
+  its published share.
 
 What a method trains with (its hyperparameters, data, optimizer and
 post-processing) is its recipe, in :mod:`wtal_jax.recipes`.
@@ -52,6 +57,8 @@ class HeadSpec:
   module: type
   loss_fn: Callable[[Mapping[str, jax.Array], Mapping[str, Any], Any], LossTerms]
   predict_fn: Callable[[Mapping[str, jax.Array], jax.Array, Any], Localization]
+  width_fields: tuple[str, ...] = ()
+  norm_constants: tuple[tuple[str, float], ...] = ()
 
 
 HEADS: Registry[HeadSpec] = Registry("head")

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 from wtal_jax.losses import caav as caav_losses
 from wtal_jax.losses.casl import casl
 from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
+from wtal_jax.models import randomness
 
 CLASSIFIERS = ("openmax", "softmax")
 
@@ -45,7 +46,7 @@ class CAAVHead(nn.Module):
     if self.classifier not in CLASSIFIERS:
       raise ValueError(f"classifier must be one of {CLASSIFIERS}, got "
                        f"{self.classifier!r}.")
-    x = nn.Dropout(self.dropout, deterministic=not train)(
+    x = randomness.Dropout(self.dropout, deterministic=not train)(
         fusion_out.fused_BxTxF)
     init = nn.initializers.xavier_uniform()
     if self.classifier == "openmax":

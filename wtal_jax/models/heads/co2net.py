@@ -43,6 +43,7 @@ from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
+from wtal_jax.models import randomness
 
 
 class AttentionUnit(nn.Module):
@@ -55,7 +56,7 @@ class AttentionUnit(nn.Module):
 
   @nn.compact
   def __call__(self, x_BxTxD, mask_BxT, *, train: bool):
-    drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
+    drop = lambda y: randomness.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
     conv = lambda n, k, name: MaskedTemporalConv(
         n, k, masked_conv.kernel_init(self.weight_init), name=name)
@@ -94,7 +95,7 @@ class CO2NetHead(nn.Module):
 
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
-    drop = lambda y: nn.Dropout(self.dropout, deterministic=not train)(y)
+    drop = lambda y: randomness.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
     conv = lambda n, k, name: MaskedTemporalConv(
         n, k, masked_conv.kernel_init(self.weight_init), name=name)
@@ -159,6 +160,7 @@ def co2net_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("co2net")(HeadSpec(
-    module=CO2NetHead, loss_fn=co2net_loss, predict_fn=co2net_predict))
+    module=CO2NetHead, loss_fn=co2net_loss, predict_fn=co2net_predict,
+    width_fields=("hidden_dim", "attention_dim")))
 
 __all__ = ["AttentionUnit", "CO2NetHead", "co2net_loss", "co2net_predict"]

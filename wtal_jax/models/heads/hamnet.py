@@ -31,6 +31,7 @@ from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
+from wtal_jax.models import randomness
 
 
 class HAMNetHead(nn.Module):
@@ -68,7 +69,7 @@ class HAMNetHead(nn.Module):
 
     h = act(conv(hidden, 3, "cls_conv1")(x, mask_BxT))
     h = act(conv(hidden, 3, "cls_conv2")(h, mask_BxT))
-    h = nn.Dropout(self.dropout, deterministic=not train)(h)
+    h = randomness.Dropout(self.dropout, deterministic=not train)(h)
     cas = conv(self.num_classes + 1, 1, "cls_out")(h, mask_BxT)
 
     a = act(conv(self.attention_dim, 3, "att_conv1")(x, mask_BxT))
@@ -101,6 +102,7 @@ def hamnet_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("hamnet")(HeadSpec(
-    module=HAMNetHead, loss_fn=hamnet_loss, predict_fn=hamnet_predict))
+    module=HAMNetHead, loss_fn=hamnet_loss, predict_fn=hamnet_predict,
+    width_fields=("hidden_dim", "attention_dim")))
 
 __all__ = ["HAMNetHead", "hamnet_loss", "hamnet_predict"]

@@ -38,6 +38,7 @@ from absl import logging
 
 from wtal_jax import ops
 from wtal_jax.losses import threec as threec_losses
+from wtal_jax.models import randomness
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 
@@ -58,7 +59,7 @@ class _Stream(nn.Module):
     width = self.hidden_dim or x.shape[-1]
     for i in range(self.num_fc):
       x = nn.relu(nn.Dense(width, kernel_init=xavier, name=f"fc{i}")(x))
-    x = nn.Dropout(self.dropout, deterministic=not train)(x)
+    x = randomness.Dropout(self.dropout, deterministic=not train)(x)
     return x, nn.Dense(self.num_classes, kernel_init=xavier,
                        name="classifier")(x)
 
@@ -111,8 +112,7 @@ class ThreeCHead(nn.Module):
     return {"tcam_BxTxC": tcam,
             "stream_logits": tuple(logits),
             "stream_features": tuple(feats),
-            # Broadcast so that the per-example vmap of the train step keeps
-            # a leading batch axis on every output.
+            # Broadcast so that every output has a leading batch axis.
             "centers": tuple(jnp.broadcast_to(c, m.shape[:1] + c.shape)
                              for c in centers)}
 
@@ -171,4 +171,8 @@ def threec_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("threec")(HeadSpec(
-    module=ThreeCHead, loss_fn=threec_loss, predict_fn=threec_predict))
+    module=ThreeCHead, loss_fn=threec_loss, predict_fn=threec_predict,
+    width_fields=("hidden_dim",),
+    # The center loss is a squared distance summed over features.
+    norm_constants=(("loss_weights.center", -1.0),
+                    ("loss_weights.center_multi", -1.0))))

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from wtal_jax.losses import um as um_losses
+from wtal_jax.models import randomness
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
 
@@ -60,11 +61,11 @@ class UMHead(nn.Module):
     x = fusion_out.fused_BxTxF * m
     feats = nn.relu(nn.Conv(self.hidden_dim, (3,), padding="SAME",
                             kernel_init=xavier, name="conv")(x)) * m
-    h = nn.Dropout(self.dropout, deterministic=not train)(feats)
+    h = randomness.Dropout(self.dropout, deterministic=not train)(feats)
     cas = nn.Conv(self.num_classes, (1,), use_bias=False, kernel_init=xavier,
                   name="classifier")(h)
     if train and self.selection_dropout > 0:
-      keep = jax.random.bernoulli(self.make_rng("dropout"),
+      keep = randomness.bernoulli(self.make_rng("dropout"),
                                   1.0 - self.selection_dropout, mask_BxT.shape)
     else:
       keep = jnp.ones(mask_BxT.shape, bool)
@@ -100,4 +101,7 @@ def um_predict(outputs, mask_BxT, cfg) -> Localization:
 
 
 HEADS.register("um")(HeadSpec(
-    module=UMHead, loss_fn=um_loss, predict_fn=um_predict))
+    module=UMHead, loss_fn=um_loss, predict_fn=um_predict,
+    width_fields=("hidden_dim",),
+    # L_um = (max(0, m - |f_act|) + |f_bkg|)^2 on feature norms.
+    norm_constants=(("margin", 0.5), ("loss_weights.um", -1.0))))
