@@ -26,6 +26,8 @@ AV_SUFFIX = " (audio-visual)"
 VARIANTS = {
     # The gates' Xavier start (no prior on the unattended path).
     "lgca_xavier": {"gate_prior": 0.0},
+    # Skip gates that read attended features minus their video's mean.
+    "lgca_centred": {"gate_centred_input": True},
 }
 
 

@@ -257,6 +257,38 @@ def test_lgca_gate_prior_biases_skip_gates_only_and_starts_near_baseline():
     assert not np.allclose(stage[..., 0], 0.95)  # Xavier-initialised.
 
 
+def test_centred_gate_input_decides_per_snippet_not_per_video():
+  """With ``gate_centred_input`` a skip gate reads each attended snippet
+  minus its video's mean, so a video whose attended snippets are all alike
+  gets the bias alone."""
+  xs, mask = _inputs()
+  module = _fusion("lgca", gate_centred_input=True)
+  variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
+                          train=False)
+
+  def skip_probs(inputs):
+    _, state = module.apply(variables, inputs, mask, train=False,
+                            mutable=["intermediates"])
+    return [np.asarray(state["intermediates"][gate_module_name(g, m)]
+                       ["probs"][0]) for g in ("skip1", "skip2")
+            for m in range(2)]
+
+  # Identical snippets: X~ is the same everywhere, its centred value 0, and
+  # the (Xavier, zero-bias) gates give every path the same weight.
+  flat = tuple(jnp.broadcast_to(x[:, :1], x.shape) for x in xs)
+  valid = np.asarray(mask)
+  for probs in skip_probs(flat):
+    np.testing.assert_allclose(probs[valid], 1.0 / probs.shape[-1],
+                               rtol=1e-5)
+  # The paper's gates (uncentred) do react to the same videos.
+  plain = _fusion("lgca")
+  _, state = plain.apply(variables, flat, mask, train=False,
+                         mutable=["intermediates"])
+  probs = np.asarray(state["intermediates"][gate_module_name("skip1", 0)]
+                     ["probs"][0])
+  assert not np.allclose(probs[np.asarray(mask)], 0.5, atol=1e-3)
+
+
 @pytest.mark.parametrize("prior", [1.0, -0.5, 1.5])
 def test_gate_prior_outside_the_open_interval_is_refused(prior):
   with pytest.raises(ValueError, match="prior"):

@@ -82,9 +82,9 @@ def base_config() -> ml_collections.ConfigDict:
   # Initial probability of each skip gate's unattended path; 0 = Xavier
   # gates (see models/fusion/gates.py and docs/method_notes.md).
   c.model.fusion.gate_prior = 0.0
-  # The gates read l2-normalised attended features (an option; the paper's
-  # read them as they are).
-  c.model.fusion.gate_l2_input = False
+  # The skip gates read attended features minus their video mean (an
+  # option; the paper's read them as they are).
+  c.model.fusion.gate_centred_input = False
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = ml_collections.ConfigDict()

@@ -90,10 +90,11 @@ def own_fusion(c: ml_collections.ConfigDict) -> None:
 
 
 def synthetic(c: ml_collections.ConfigDict) -> None:
-  """1800 steps; the learning rate is raised from 5e-5 to 1e-4 to move in
-  them."""
+  """1800 steps (about 275 ms each on 2 CPU cores); the learning rate is
+  raised from 5e-5 to 3e-4 to move in them (1e-4 scored 8.3 avg mAP after
+  1000 steps on raw features, 3e-4 36.4)."""
   config_lib.set_synthetic_budget(c, 1800)
-  c.train.lr = 1e-4
+  c.train.lr = 3e-4
 
 
 def smoke(c: ml_collections.ConfigDict) -> None:

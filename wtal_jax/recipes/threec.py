@@ -63,7 +63,8 @@ own_fusion = fusions.concat
 
 
 def synthetic(c: ml_collections.ConfigDict) -> None:
-  """3000 steps at the published learning rate."""
+  """3000 steps at the published learning rate (with LGCA in front about
+  105 ms each on 2 CPU cores)."""
   config_lib.set_synthetic_budget(c, 3000)
 
 

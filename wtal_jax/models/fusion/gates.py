@@ -24,7 +24,6 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from wtal_jax import ops
 from wtal_jax.models import randomness
 
 GATE_KINDS = ("leaky", "soft", "hard", "none")
@@ -61,16 +60,12 @@ class Gate(nn.Module):
     temperature: Softmax temperature of the leaky gate.
     prior: Initial probability of the first path (0: Xavier weights and zero
       bias, as the rest of the model). See the module docstring.
-    l2_input: l2-normalise each snippet before the FC, as the correlation
-      does (an option; the paper's gate reads the attended features as
-      they are).
   """
 
   num_paths: int
   kind: str = "leaky"
   temperature: float = 0.1
   prior: float = 0.0
-  l2_input: bool = False
 
   def _effective_temperature(self) -> float:
     return self.temperature if self.kind == "leaky" else 1.0
@@ -86,7 +81,7 @@ class Gate(nn.Module):
     else:
       dense = nn.Dense(self.num_paths,
                        kernel_init=nn.initializers.xavier_uniform(), name="fc")
-    logits = dense(ops.l2_normalize(x_BxTxD) if self.l2_input else x_BxTxD)
+    logits = dense(x_BxTxD)
     if self.kind == "leaky":
       probs = jax.nn.softmax(logits / self.temperature, axis=-1)
     elif self.kind == "soft":

@@ -25,6 +25,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from wtal_jax import ops
 from wtal_jax.models.fusion import base
 from wtal_jax.models.fusion.cross_attention import CrossAttentionStage
 from wtal_jax.models.fusion.gates import GATE_KINDS, Gate, weighted_sum
@@ -63,8 +64,10 @@ class LeakyGatedCrossAttention(nn.Module):
       stage 2), so that LGCA starts as its baseline (see ``gates.py``);
       0 gives Xavier-initialised gates. The stage gate is not biased: both of
       its paths keep ``X``.
-    gate_l2_input: The gates read l2-normalised attended features (an
-      option; see ``gates.Gate``).
+    gate_centred_input: The skip gates read each snippet's attended feature
+      minus its video's mean over time, so that they decide per snippet
+      rather than per video (an option; the paper's gates read the attended
+      features as they are; docs/method_notes.md).
   """
 
   embed_dim: int = 1024
@@ -75,7 +78,7 @@ class LeakyGatedCrossAttention(nn.Module):
   stage_gate: bool = True
   negative_slope: float = 0.01
   gate_prior: float = 0.0
-  gate_l2_input: bool = False
+  gate_centred_input: bool = False
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -86,12 +89,15 @@ class LeakyGatedCrossAttention(nn.Module):
                stage_gate=cfg.get("stage_gate", True),
                negative_slope=cfg.get("negative_slope", 0.01),
                gate_prior=cfg.get("gate_prior", 0.0),
-               gate_l2_input=cfg.get("gate_l2_input", False))
+               gate_centred_input=cfg.get("gate_centred_input", False))
 
-  def _gate(self, which: str, m: int, num_paths: int, x_tilde, train):
-    prior = self.gate_prior if which.startswith("skip") else 0.0
-    return Gate(num_paths, self.gate, self.temperature, prior,
-                self.gate_l2_input,
+  def _gate(self, which: str, m: int, num_paths: int, x_tilde, mask_BxT,
+            train):
+    skip = which.startswith("skip")
+    if skip and self.gate_centred_input:
+      x_tilde = x_tilde - ops.masked_mean_over_time(x_tilde, mask_BxT)[:, None]
+    return Gate(num_paths, self.gate, self.temperature,
+                self.gate_prior if skip else 0.0,
                 name=gate_module_name(which, m))(x_tilde, train=train)
 
   @nn.compact
@@ -110,7 +116,7 @@ class LeakyGatedCrossAttention(nn.Module):
     z1 = []
     for m in range(2):
       if use_skip:
-        u1 = self._gate("skip1", m, 2, tilde1[m], train)
+        u1 = self._gate("skip1", m, 2, tilde1[m], mask_BxT, train)
         z1.append(nn.relu(weighted_sum([x[m], tilde1[m]], u1)))
       else:
         z1.append(jnp.tanh(x[m] + tilde1[m]))
@@ -121,14 +127,14 @@ class LeakyGatedCrossAttention(nn.Module):
     out = []
     for m in range(2):
       if use_skip:
-        u2 = self._gate("skip2", m, 3, tilde2[m], train)
+        u2 = self._gate("skip2", m, 3, tilde2[m], mask_BxT, train)
         z2 = nn.relu(weighted_sum(
             [x[m] + z1[m] + tilde2[m], x[m] + tilde2[m], z1[m] + tilde2[m]],
             u2))
       else:
         z2 = jnp.tanh(x[m] + z1[m] + tilde2[m])
       if use_stage:
-        us = self._gate("stage", m, 2, tilde2[m], train)
+        us = self._gate("stage", m, 2, tilde2[m], mask_BxT, train)
         out.append(weighted_sum([z1[m], z2], us))
       else:
         out.append(z2)
