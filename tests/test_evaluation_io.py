@@ -94,6 +94,10 @@ def test_read_predictions_keeps_order_and_counts(tmp_path):
     ({"label": "Run", "score": 1, "segment": [-3, 1]}, "negative"),
     ({"label": "Run", "score": 1, "segment": [1]}, "malformed segment"),
     ({"label": "Run", "score": 1, "segment": [0, math.inf]}, "infinite"),
+    ({"label": "Run", "score": True, "segment": [0, 1]}, "non-numeric"),
+    ({"label": "Run", "score": 1, "segment": [False, 1]}, "non-numeric"),
+    ({"label": "Run", "score": 1, "segment": ["a", 1]}, "non-numeric"),
+    ("Run", "not an object"),
 ])
 def test_invalid_predictions_raise_or_are_counted(tmp_path, entry, reason):
   gt, _ = ev.read_ground_truth_json(_gt_file(tmp_path), "test")
@@ -104,6 +108,32 @@ def test_invalid_predictions_raise_or_are_counted(tmp_path, entry, reason):
   preds, report = ev.read_predictions_json(path, gt, invalid="drop")
   assert len(preds) == 1 and report.num_dropped == 1
   assert any(reason in line for line in report.lines())
+
+
+def test_whole_videos_read_as_entry_by_entry(tmp_path):
+  """A video read in one piece (every entry valid) gives exactly what the
+  entry-by-entry reading of the same entries gives."""
+  gt, _ = ev.read_ground_truth_json(_gt_file(tmp_path), "test")
+  rng = np.random.default_rng(0)
+  entries = []
+  for i in range(50):
+    s = float(rng.uniform(0, 50))
+    e = s if i % 10 == 0 else s + float(rng.uniform(0, 5))
+    bound = (lambda x: str(x)) if i % 7 == 0 else (
+        lambda x: int(x) if float(x).is_integer() else x)
+    entries.append({"label": ["Jump", "Run", "Swim"][i % 3],
+                    "score": int(i) if i % 5 == 0 else float(rng.random()),
+                    "segment": [bound(s), bound(e)]})
+  whole, report = ev.read_predictions_json(
+      _preds_file(tmp_path, {"v1": entries}), gt)
+  # A bad entry in front makes the reader go entry by entry for this video.
+  bad = {"label": "Fly", "score": 1, "segment": [0, 1]}
+  one_by_one, report2 = ev.read_predictions_json(
+      _preds_file(tmp_path, {"v1": [bad] + entries}), gt, invalid="drop")
+  for f in ("video", "label", "t_start", "t_end", "score"):
+    np.testing.assert_array_equal(getattr(whole, f), getattr(one_by_one, f))
+  assert report.counts["are zero-length detections"] == 5
+  assert report2.counts["are zero-length detections"] == 5
 
 
 def test_unknown_video_raises_or_is_counted(tmp_path):

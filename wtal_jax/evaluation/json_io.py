@@ -262,6 +262,16 @@ def read_predictions_json(path: str, gt: GroundTruth,
         report.add("on videos missing from the ground truth",
                    f"results[{vid!r}][{i}]", dropped=True)
       continue
+    fast = _well_formed(entries, index)
+    if fast is not None:
+      labels, starts, ends, scores = fast
+      for i in np.flatnonzero(starts == ends):
+        report.add("are zero-length detections",
+                   f"results[{vid!r}][{i}] {entries[i]!r}")
+      cols[0].extend([vid] * len(labels))
+      for col, val in zip(cols[1:], (labels, starts, ends, scores)):
+        col.extend(val.tolist())
+      continue
     for i, det in enumerate(entries):
       where = f"results[{vid!r}][{i}]"
       problem, s, e, score, label = _prediction_problem(det, index)
@@ -280,6 +290,32 @@ def read_predictions_json(path: str, gt: GroundTruth,
   if not cols[0]:
     return Detections.empty(), report
   return Detections(*cols), report
+
+
+def _well_formed(entries: list, index: Mapping[str, int]):
+  """One video's detections as arrays ``(label, start, end, score)`` when
+  every entry is valid, else None (the caller then checks entry by entry,
+  to name the first bad one). Reads the same values as
+  :func:`_prediction_problem`, whole columns at a time."""
+  try:
+    labels = np.fromiter((index[d["label"]] for d in entries), np.int64,
+                         len(entries))
+    segments = [d["segment"] for d in entries]
+    scores = [d["score"] for d in entries]
+    # Numbers only (JSON booleans are not; numeric strings are, for bounds).
+    if any(type(x) not in (int, float) for x in scores) or any(
+        type(seg) not in (list, tuple) or len(seg) != 2 or
+        type(seg[0]) is bool or type(seg[1]) is bool for seg in segments):
+      return None
+    bounds = np.asarray(segments, np.float64).reshape(len(entries), 2)
+    scores = np.asarray(scores, np.float64)
+  except (KeyError, TypeError, ValueError):
+    return None
+  starts, ends = bounds[:, 0], bounds[:, 1]
+  if not (np.all(np.isfinite(bounds)) and np.all(np.isfinite(scores))
+          and np.all(starts >= 0) and np.all(ends >= starts)):
+    return None
+  return labels, starts, ends, scores
 
 
 def _prediction_problem(det: Any, index: Mapping[str, int]):
