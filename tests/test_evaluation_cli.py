@@ -118,3 +118,36 @@ def test_parse_tious():
   for bad in ("", "x", "1.5", "thumos2"):
     with pytest.raises(ev.EvaluationInputError, match="--tiou"):
       evaluate.parse_tious(bad)
+
+
+def test_flag_mistakes_are_one_line(capsys):
+  """The evaluator parses absl-style flags with argparse (a faster start);
+  every mistake is still one 'error:' line with exit status 2, and prefixes
+  of flag names are not guessed."""
+  for argv, needle in ((["--predictions=p.json"], "--ground_truth"),
+                       (["--ground_truth=g", "--predictions=p", "--per"],
+                        "--per"),
+                       (["--ground_truth=g", "--predictions=p", "stray"],
+                        "stray"),
+                       (["--ground_truth=g", "--predictions=p",
+                         "--invalid=skip"], "--invalid")):
+    with pytest.raises(SystemExit) as exit_info:
+      evaluate.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert needle in err
+
+
+def test_per_class_flag_spellings(tmp_path, capsys):
+  gt = tmp_path / "gt.json"
+  gt.write_text(json.dumps({"database": {"v": {"subset": "test", "annotations": [
+      {"segment": [1, 4], "label": "Run"}]}}}))
+  pred = tmp_path / "p.json"
+  pred.write_text(json.dumps({"results": {"v": [
+      {"label": "Run", "score": 0.9, "segment": [1, 4]}]}}))
+  base = [f"--ground_truth={gt}", f"--predictions={pred}"]
+  assert evaluate.main(base + ["--per_class"]) == 0
+  assert "| Run |" in capsys.readouterr().out.replace("  ", " ")
+  assert evaluate.main(base + ["--per_class", "--noper_class"]) == 0
+  assert "Run" not in capsys.readouterr().out

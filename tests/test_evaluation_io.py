@@ -110,13 +110,9 @@ def test_invalid_predictions_raise_or_are_counted(tmp_path, entry, reason):
   assert any(reason in line for line in report.lines())
 
 
-def test_whole_videos_read_as_entry_by_entry(tmp_path):
-  """A video read in one piece (every entry valid) gives exactly what the
-  entry-by-entry reading of the same entries gives."""
-  gt, _ = ev.read_ground_truth_json(_gt_file(tmp_path), "test")
-  rng = np.random.default_rng(0)
+def _valid_entries(rng, n):
   entries = []
-  for i in range(50):
+  for i in range(n):
     s = float(rng.uniform(0, 50))
     e = s if i % 10 == 0 else s + float(rng.uniform(0, 5))
     bound = (lambda x: str(x)) if i % 7 == 0 else (
@@ -124,16 +120,42 @@ def test_whole_videos_read_as_entry_by_entry(tmp_path):
     entries.append({"label": ["Jump", "Run", "Swim"][i % 3],
                     "score": int(i) if i % 5 == 0 else float(rng.random()),
                     "segment": [bound(s), bound(e)]})
-  whole, report = ev.read_predictions_json(
-      _preds_file(tmp_path, {"v1": entries}), gt)
-  # A bad entry in front makes the reader go entry by entry for this video.
-  bad = {"label": "Fly", "score": 1, "segment": [0, 1]}
-  one_by_one, report2 = ev.read_predictions_json(
-      _preds_file(tmp_path, {"v1": [bad] + entries}), gt, invalid="drop")
-  for f in ("video", "label", "t_start", "t_end", "score"):
-    np.testing.assert_array_equal(getattr(whole, f), getattr(one_by_one, f))
-  assert report.counts["are zero-length detections"] == 5
-  assert report2.counts["are zero-length detections"] == 5
+  return entries
+
+
+def test_whole_file_whole_video_and_entry_readings_agree(tmp_path):
+  """A valid file is read as whole columns; a file with one bad entry is read
+  video by video, and the video holding it entry by entry. All three give
+  the same detections and the same zero-length reports."""
+  gt, rep = ev.read_ground_truth_json(_gt_file(tmp_path), "test")
+  rng = np.random.default_rng(0)
+  results = {"v1": _valid_entries(rng, 50), "v3": [],
+             "v2": _valid_entries(rng, 30)}
+  readings = []
+  for bad_video in (None, "v3", "v2"):
+    bad = {"label": "Fly", "score": 1, "segment": [0, 1]}
+    res = {v: ([bad] if v == bad_video else []) + e
+           for v, e in results.items()}
+    readings.append(ev.read_predictions_json(
+        _preds_file(tmp_path, res), gt, invalid="drop",
+        database_videos=rep.database_videos))
+  (whole, report), others = readings[0], readings[1:]
+  assert whole.video.tolist() == ["v1"] * 50 + ["v2"] * 30
+  for preds, other_report in others:
+    for f in ("video", "label", "t_start", "t_end", "score"):
+      np.testing.assert_array_equal(getattr(whole, f), getattr(preds, f))
+    assert other_report.num_dropped == 1
+    assert (other_report.examples["are zero-length detections"]
+            == report.examples["are zero-length detections"])
+  assert report.counts["are zero-length detections"] == 8
+  assert report.num_dropped == 0
+  # The report names the video and index of a zero-length entry.
+  later = {"v1": [e for e in results["v1"]
+                  if e["segment"][0] != e["segment"][1]],
+           "v2": results["v2"][1:]}
+  _, report = ev.read_predictions_json(_preds_file(tmp_path, later), gt)
+  assert report.examples["are zero-length detections"] == (
+      f"results['v2'][9] {results['v2'][10]!r}")
 
 
 def test_unknown_video_raises_or_is_counted(tmp_path):

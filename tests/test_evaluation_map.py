@@ -186,6 +186,77 @@ def test_matches_reference_on_a_large_case():
   np.testing.assert_allclose(res.average, ref_map.mean(), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_matches_reference_when_only_overlapping_pairs_are_scored(seed):
+  """With a positive lowest threshold and no zero-length ground truth, only
+  pairs in each prediction's start window are scored: nested and touching
+  instances, long and short ones, videos whose rows are not contiguous."""
+  rng = np.random.default_rng(200 + seed)
+  for _ in range(20):
+    gt, preds = _random_case(rng, max_gt_per_video=12)
+    keep = gt.t_end > gt.t_start
+    if not np.any(keep):
+      continue
+    g = GroundTruth(video=gt.video[keep], label=gt.label[keep],
+                    t_start=gt.t_start[keep],
+                    t_end=gt.t_start[keep] + (gt.t_end[keep] - gt.t_start[keep])
+                    * rng.choice([1.0, 7.0], int(keep.sum())),  # Nesting.
+                    videos=gt.videos)
+    shuffled = preds.take(rng.permutation(len(preds)))
+    for tious in (dm.THUMOS_TIOUS, [0.05, 0.5], dm.ANET_TIOUS):
+      res = dm.detection_map(g, shuffled, tious)
+      ref_ap, _ = reference_map(g, shuffled, tious)
+      np.testing.assert_allclose(res.ap_per_class, ref_ap, rtol=0, atol=1e-12)
+
+
+def test_candidate_pairs_hold_every_pair_that_reaches_the_threshold():
+  rng = np.random.default_rng(3)
+  for _ in range(30):
+    gt, preds = _random_case(rng, max_gt_per_video=15)
+    if len(preds) == 0:
+      continue
+    for lowest in (0.0, 0.1, 0.5):
+      class_ids = np.unique(gt.label)
+      p = preds.take(np.flatnonzero(np.isin(preds.label, class_ids)))
+      _, pairs_ok = _brute_pairs(gt, p, lowest)
+      n_vid, (g_vid, p_vid) = dm._video_codes(gt.video, p.video)
+      gkey = np.searchsorted(class_ids, gt.label) * n_vid + g_vid
+      pkey = np.searchsorted(class_ids, p.label) * n_vid + p_vid
+      srt = np.sort(gkey)
+      lo, hi = (np.searchsorted(srt, pkey, "left"),
+                np.searchsorted(srt, pkey, "right"))
+      pair_p, pair_g = dm._candidate_pairs(gt, gkey, pkey, p.t_start, p.t_end,
+                                           lo, hi, lowest)
+      got = set(zip(pair_p.tolist(), pair_g.tolist()))
+      assert pairs_ok <= got
+      assert np.all(np.diff(pair_p) >= 0)
+
+
+def _brute_pairs(gt, p, lowest):
+  """Every same-class same-video pair, and those whose tIoU reaches
+  ``lowest`` (or is NaN, which the official loop counts)."""
+  every, ok = set(), set()
+  for i in range(len(p)):
+    for j in range(len(gt)):
+      if p.video[i] == gt.video[j] and p.label[i] == gt.label[j]:
+        every.add((i, j))
+        iou = _ref_segment_iou(np.array([p.t_start[i], p.t_end[i]]),
+                               np.array([[gt.t_start[j], gt.t_end[j]]]))[0]
+        if np.isnan(iou) or iou >= lowest:
+          ok.add((i, j))
+  return every, ok
+
+
+def test_video_codes_share_one_vocabulary():
+  a = np.array(["b", "b", "a", "c", "b"])
+  b = np.array(["c", "z", "z", "a"])
+  n, (ca, cb) = dm._video_codes(a, b)
+  assert n == 4
+  assert ca.tolist() == [1, 1, 0, 2, 1] and cb.tolist() == [2, 3, 3, 0]
+  n, (empty,) = dm._video_codes(np.array([], dtype=str))
+  assert n == 0 and empty.size == 0
+
+
 # ----------------------------------------------------------------------------
 # Hand-computed cases.
 # ----------------------------------------------------------------------------

@@ -26,12 +26,11 @@ too). Exit status: 0 on success, 2 on bad input (one 'error: ...' line).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 
-from absl import app
-from absl import flags
 import numpy as np
 
 from wtal_jax import cli_errors
@@ -44,40 +43,49 @@ _TIOU_PRESETS = {
     "anet": ev.ANET_TIOUS,
 }
 
-_GT = flags.DEFINE_string(
-    "ground_truth", None, "Ground-truth JSON (ActivityNet 'database' format).")
-_PRED = flags.DEFINE_string(
-    "predictions", None, "Predictions JSON (ActivityNet 'results' format).")
-_SUBSET = flags.DEFINE_string(
-    "subset", "test", "Evaluate the videos whose 'subset' is this; empty for "
-    "all videos of the file.")
-_TIOU = flags.DEFINE_string(
-    "tiou", "thumos", "tIoU thresholds: 'thumos' (0.1:0.1:0.7), "
-    "'thumos_full' (0.1:0.1:0.9), 'anet' (0.5:0.05:0.95) or a comma-separated "
-    "list such as '0.3,0.5'.")
-_AMBIGUOUS = flags.DEFINE_string(
-    "remove_ambiguous", "", "Path of THUMOS14's Ambiguous_test.txt: remove "
-    "predictions that overlap an ambiguous segment (off when empty; the "
-    "number removed is reported).")
-_PER_CLASS = flags.DEFINE_bool(
-    "per_class", False, "Also print the AP of every class.")
-_OUTPUT = flags.DEFINE_string(
-    "output_json", "", "Also write the scores (per-class AP included) here.")
-_OUTSIDE = flags.DEFINE_enum(
-    "outside_subset", "fp", ["fp", "drop", "error"], "Predictions on videos "
-    "of the ground-truth file outside --subset: 'fp' scores them as false "
-    "positives (as the official evaluator does), 'drop' ignores them, "
-    "'error' stops. Counted in every case.")
-_UNKNOWN = flags.DEFINE_enum(
-    "unknown_videos", "error", list(UNKNOWN_VIDEO_POLICIES), "Predictions on "
-    "videos absent from the ground-truth file: 'error' stops (a mistyped id "
-    "would otherwise lower the mAP unnoticed), 'drop' ignores them, 'fp' "
-    "scores them as false positives (as the official evaluator does). "
-    "Counted in every case.")
-_INVALID = flags.DEFINE_enum(
-    "invalid", "error", ["error", "drop"], "Prediction entries with an "
-    "unknown label, a malformed, NaN, negative or reversed segment, or a "
-    "missing or NaN score: stop, or drop and count them.")
+def _parser() -> "cli_errors.QuickParser":
+  """The command line: absl-style ``--name=value`` flags, parsed with
+  argparse because absl's import would add a tenth to the evaluator's CPU
+  time (see ``docs/benchmarks.md``)."""
+  p = cli_errors.QuickParser(
+      prog="python -m wtal_jax.evaluate", description=__doc__,
+      allow_abbrev=False,
+      formatter_class=argparse.RawDescriptionHelpFormatter)
+  flag = p.add_argument
+  flag("--ground_truth", required=True,
+       help="Ground-truth JSON (ActivityNet 'database' format).")
+  flag("--predictions", required=True,
+       help="Predictions JSON (ActivityNet 'results' format).")
+  flag("--subset", default="test", help="Evaluate the videos whose 'subset' "
+       "is this; empty for all videos of the file. Default: test.")
+  flag("--tiou", default="thumos", help="tIoU thresholds: 'thumos' "
+       "(0.1:0.1:0.7, the default), 'thumos_full' (0.1:0.1:0.9), 'anet' "
+       "(0.5:0.05:0.95) or a comma-separated list such as '0.3,0.5'.")
+  flag("--remove_ambiguous", default="", help="Path of THUMOS14's "
+       "Ambiguous_test.txt: remove predictions that overlap an ambiguous "
+       "segment (off when empty; the number removed is reported).")
+  flag("--per_class", action="store_true",
+       help="Also print the AP of every class.")
+  flag("--noper_class", dest="per_class", action="store_false",
+       help=argparse.SUPPRESS)
+  flag("--output_json", default="",
+       help="Also write the scores (per-class AP included) here.")
+  flag("--outside_subset", default="fp", choices=["fp", "drop", "error"],
+       help="Predictions on videos of the ground-truth file outside "
+       "--subset: 'fp' scores them as false positives (as the official "
+       "evaluator does; the default), 'drop' ignores them, 'error' stops. "
+       "Counted in every case.")
+  flag("--unknown_videos", default="error",
+       choices=list(UNKNOWN_VIDEO_POLICIES), help="Predictions on videos "
+       "absent from the ground-truth file: 'error' (the default) stops (a "
+       "mistyped id would otherwise lower the mAP unnoticed), 'drop' ignores "
+       "them, 'fp' scores them as false positives (as the official "
+       "evaluator does). Counted in every case.")
+  flag("--invalid", default="error", choices=["error", "drop"],
+       help="Prediction entries with an unknown label, a malformed, NaN, "
+       "negative or reversed segment, or a missing or NaN score: stop (the "
+       "default), or drop and count them.")
+  return p
 
 
 def parse_tious(spec: str) -> np.ndarray:
@@ -99,8 +107,10 @@ def run(ground_truth: str, predictions: str, subset: str | None = "test",
         tiou: str = "thumos", remove_ambiguous: str = "",
         per_class: bool = False, output_json: str = "",
         outside_subset: str = "fp", unknown_videos: str = "error",
-        invalid: str = "error", out=sys.stdout) -> ev.DetectionResult:
-  """Reads, scores and prints; the function behind the command line."""
+        invalid: str = "error", out=None) -> ev.DetectionResult:
+  """Reads, scores and prints (to ``out``, default ``sys.stdout`` at call
+  time); the function behind the command line."""
+  out = out or sys.stdout
   tious = parse_tious(tiou)
   gt, gt_report = ev.read_ground_truth_json(ground_truth, subset or None)
   if remove_ambiguous:
@@ -137,20 +147,19 @@ def run(ground_truth: str, predictions: str, subset: str | None = "test",
   return result
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def main(argv: list[str] | None = None) -> int:
+  """Parses ``argv`` (default ``sys.argv[1:]``), scores and prints."""
+  args = _parser().parse_args(argv)
   try:
-    run(_GT.value, _PRED.value, _SUBSET.value, _TIOU.value, _AMBIGUOUS.value,
-        _PER_CLASS.value, _OUTPUT.value, _OUTSIDE.value, _UNKNOWN.value,
-        _INVALID.value)
-  except ev.EvaluationInputError:
-    raise
+    run(args.ground_truth, args.predictions, args.subset, args.tiou,
+        args.remove_ambiguous, args.per_class, args.output_json,
+        args.outside_subset, args.unknown_videos, args.invalid)
+  except ev.EvaluationInputError as e:
+    cli_errors.fail(str(e))
   except ValueError as e:  # Consistency errors found while scoring.
-    raise ev.EvaluationInputError(str(e)) from None
+    cli_errors.fail(str(e))
   return 0
 
 
 if __name__ == "__main__":
-  flags.mark_flags_as_required(["ground_truth", "predictions"])
-  cli_errors.run(main)
+  sys.exit(main())

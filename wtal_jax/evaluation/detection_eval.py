@@ -314,12 +314,9 @@ def _match(gt: GroundTruth, p: Detections, class_ids: np.ndarray,
   if n == 0:
     return np.zeros((n_t, 0), bool), offsets
 
-  vocab = np.unique(np.concatenate([gt.video, p.video]))
-  n_vid = vocab.shape[0]
-  gkey = (np.searchsorted(class_ids, gt.label) * n_vid +
-          np.searchsorted(vocab, gt.video))
-  pkey = (np.repeat(np.arange(k_cls), counts) * n_vid +
-          np.searchsorted(vocab, p.video[ranked]))
+  n_vid, (g_vid, p_vid) = _video_codes(gt.video, p.video)
+  gkey = np.searchsorted(class_ids, gt.label) * n_vid + g_vid
+  pkey = np.repeat(np.arange(k_cls), counts) * n_vid + p_vid[ranked]
   # A stable sort keeps each (class, video) block in file order: the order of
   # the official per-video ``this_gt`` frame, which fixes its IoU tie order.
   gorder = np.argsort(gkey, kind="stable")
@@ -327,12 +324,14 @@ def _match(gt: GroundTruth, p: Detections, class_ids: np.ndarray,
   hi = np.searchsorted(gkey[gorder], pkey, "right")
   ps, pe = p.t_start[ranked], p.t_end[ranked]
 
-  pair_p, pos = segments.expand_ranges(lo, hi)
-  pair_g = gorder[pos]
+  # The (prediction, same-class same-video ground truth) pairs that can
+  # reach the lowest threshold; the others' IoU is never read.
+  pair_p, pair_g = _candidate_pairs(gt, gkey, pkey, ps, pe, lo, hi,
+                                    float(tious.min()))
   iou = segments.segment_iou(ps[pair_p], pe[pair_p], gt.t_start[pair_g],
                              gt.t_end[pair_g])
   nan = np.isnan(iou)
-  cand = nan | (iou >= tious.min())
+  cand = np.flatnonzero(nan | (iou >= tious.min()))
   pair_p, pair_g, iou, nan = pair_p[cand], pair_g[cand], iou[cand], nan[cand]
   # Preference: descending IoU with NaN first, as ``argsort()[::-1]``.
   key = np.where(nan, -np.inf, -iou)
@@ -375,3 +374,71 @@ def _match(gt: GroundTruth, p: Detections, class_ids: np.ndarray,
     alive = ~(locked[gk] | done[pk])
     pk, gk = pk[alive], gk[alive]
   return tp.reshape(n_t, n), offsets
+
+
+def _video_codes(*videos: np.ndarray) -> tuple[int, list[np.ndarray]]:
+  """Integer codes of video ids, one vocabulary across ``videos``.
+
+  Rows of one video are nearly always contiguous, so only the first row of
+  each run is compared with the others: sorting every row's string costs
+  more than the rest of the matching.
+
+  Returns:
+    The vocabulary size and each array's codes.
+  """
+  firsts = []
+  for v in videos:
+    first = np.ones((v.shape[0],), bool)
+    np.not_equal(v[1:], v[:-1], out=first[1:])
+    firsts.append(np.flatnonzero(first))
+  _, run_codes = np.unique(
+      np.concatenate([v[f] for v, f in zip(videos, firsts)]),
+      return_inverse=True)
+  codes, k = [], 0
+  for v, f in zip(videos, firsts):
+    lengths = np.diff(np.append(f, v.shape[0]))
+    codes.append(np.repeat(run_codes[k:k + f.shape[0]], lengths))
+    k += f.shape[0]
+  return int(run_codes.max(initial=-1)) + 1, codes
+
+
+def _candidate_pairs(gt: GroundTruth, gkey: np.ndarray, pkey: np.ndarray,
+                     ps: np.ndarray, pe: np.ndarray, lo: np.ndarray,
+                     hi: np.ndarray, lowest_tiou: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+  """``(prediction row, ground-truth row)`` of every pair whose tIoU can
+  reach ``lowest_tiou``: a superset of them, with rows ascending.
+
+  ``lo:hi`` is each prediction's block of same-class same-video ground truth
+  (positions in ``gkey``'s stable order). With a positive threshold only
+  overlapping pairs count, and a ground truth overlaps ``[s, e]`` only if it
+  starts in ``(s - longest, e)``, ``longest`` being the longest ground truth
+  of the block: that window is found by binary search in the block sorted by
+  start, widened by a margin above the rounding of the search keys. Pairs
+  of two zero-length segments have a NaN tIoU that the official code
+  counts; when any ground truth has zero length (or the threshold is 0),
+  every pair of the block is kept.
+  """
+  gorder = np.argsort(gkey, kind="stable")
+  length = gt.t_end - gt.t_start
+  if lowest_tiou <= 0 or np.any(length == 0):
+    pair_p, pos = segments.expand_ranges(lo, hi)
+    return pair_p, gorder[pos]
+  by_start = np.lexsort((gt.t_start, gkey))  # Same blocks as ``gorder``.
+  origin = min(float(gt.t_start.min()), float(ps.min()))
+  stride = 2.0 * (max(float(gt.t_end.max()), float(pe.max())) - origin) + 1.0
+  sorted_key = gkey[by_start] * stride + (gt.t_start[by_start] - origin)
+  margin = 64 * float(np.spacing(np.abs(sorted_key).max() + stride *
+                                 (abs(float(pkey.max(initial=0))) + 1)))
+  block_first = np.flatnonzero(np.diff(gkey[by_start], prepend=-1))
+  longest = np.repeat(np.maximum.reduceat(length[by_start], block_first),
+                      np.diff(np.append(block_first, gkey.shape[0])))
+  has_block = hi > lo
+  longest_p = np.where(has_block, longest[np.minimum(lo, gkey.shape[0] - 1)],
+                       0.0)
+  base = pkey * stride - origin
+  lo2 = np.searchsorted(sorted_key, base + ps - longest_p - margin, "left")
+  hi2 = np.searchsorted(sorted_key, base + pe + margin, "right")
+  lo2, hi2 = np.clip(lo2, lo, hi), np.clip(hi2, lo, hi)
+  pair_p, pos = segments.expand_ranges(lo2, np.maximum(hi2, lo2))
+  return pair_p, by_start[pos]

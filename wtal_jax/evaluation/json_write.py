@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -20,6 +19,9 @@ from wtal_jax.evaluation.detections import Detections, GroundTruth
 def _atomic_write_json(path: str, obj: Any) -> None:
   folder = os.path.dirname(os.path.abspath(path))
   os.makedirs(folder, exist_ok=True)
+  # Imported here: tempfile brings shutil, random, bz2 and lzma, a few ms of
+  # the standalone evaluator's start-up, and that tool writes no JSON.
+  import tempfile  # pylint: disable=g-import-not-at-top
   fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
   try:
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -25,7 +25,8 @@ def segment_iou(a_start, a_end, b_start, b_end) -> np.ndarray:
   with np.errstate(invalid="ignore", divide="ignore"):
     tt1 = np.maximum(a_start, b_start)
     tt2 = np.minimum(a_end, b_end)
-    inter = (tt2 - tt1).clip(0)
+    # max(x, 0) is .clip(0) without its Python-level dispatch.
+    inter = np.maximum(tt2 - tt1, 0.0)
     union = (b_end - b_start) + (a_end - a_start) - inter
     return np.asarray(inter, np.float64) / union
 
