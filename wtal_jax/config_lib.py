@@ -104,7 +104,11 @@ def base_config() -> ml_collections.ConfigDict:
   c.eval.postprocess = ""
   c.eval.postprocess_params = ml_collections.ConfigDict()
   c.eval.tious = THUMOS_TIOUS
+  # Evaluation pads whole videos to bucket lengths, one compile per bucket:
+  # num_buckets > 0 fits that many bucket lengths to the split's videos
+  # (the fewest padded snippets); 0 uses the fixed lengths of ``buckets``.
   c.eval.buckets = (128, 256, 512, 1024, 2048, 4096)
+  c.eval.num_buckets = 6
   c.eval.max_snippets_per_batch = 16384
   return c
 

@@ -189,6 +189,10 @@ def validate(config) -> None:
            "eval.buckets",
            f"must be a non-empty list of positive lengths, got {buckets}.")
   _positive_ints(config.eval, "eval", ("max_snippets_per_batch",))
+  num_buckets = config.eval.get("num_buckets", 0)
+  _require(_is_int(num_buckets) and num_buckets >= 0, "eval.num_buckets",
+           f"must be 0 (use eval.buckets) or a positive number of fitted "
+           f"buckets, got {num_buckets!r}.")
 
 
 def validate_against_dataset(config, meta) -> None:

@@ -128,7 +128,8 @@ def eval_batches(split, groups, eval_cfg, stats=None,
                  row_multiple: int = 1) -> Iterator[dict]:
   """Whole-video, length-bucketed batches of a split (as in evaluation), on
   one host; padded rows and snippets have ``mask`` False."""
-  plan = pipeline.eval_plan(split.index.video_length_V, eval_cfg.buckets,
+  lengths = split.index.video_length_V
+  plan = pipeline.eval_plan(lengths, pipeline.eval_buckets(lengths, eval_cfg),
                             eval_cfg.max_snippets_per_batch, row_multiple)
   for chunk in plan:
     yield pipeline.eval_batch(split, groups, chunk, None, stats)

@@ -45,10 +45,18 @@ class VideoOutput:
 
 
 def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
-                  eval_cfg, stats=None) -> list[VideoOutput]:
-  """Runs ``eval_step`` over every video of ``split`` (in split order)."""
-  plan = pipeline.eval_plan(split.index.video_length_V, eval_cfg.buckets,
-                            eval_cfg.max_snippets_per_batch,
+                  eval_cfg, stats=None,
+                  buckets: Sequence[int] | None = None) -> list[VideoOutput]:
+  """Runs ``eval_step`` over every video of ``split`` (in split order).
+
+  Videos are padded to ``buckets``; by default to
+  :func:`~wtal_jax.data.pipeline.eval_buckets` of the split (fitted to its
+  lengths when ``eval_cfg.num_buckets`` > 0).
+  """
+  lengths = split.index.video_length_V
+  if buckets is None:
+    buckets = pipeline.eval_buckets(lengths, eval_cfg)
+  plan = pipeline.eval_plan(lengths, buckets, eval_cfg.max_snippets_per_batch,
                             row_multiple=mesh.devices.size)
   outputs: list[VideoOutput | None] = [None] * len(split)
   # On a terminal, process 0 shows how far the pass is; the bar is removed
@@ -58,7 +66,8 @@ def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
                   else True)
   for chunk in plan:
     rows = parallel.local_rows(mesh, len(chunk.videos))
-    local = pipeline.eval_batch(split, groups, chunk, rows, stats)
+    examples = {v: split[v] for v in chunk.videos if v >= 0}
+    local = pipeline.eval_batch(split, groups, chunk, rows, stats, examples)
     global_batch = parallel.to_global(
         {k: v for k, v in local.items() if k != "video_index"}, mesh,
         len(chunk.videos))
@@ -66,7 +75,7 @@ def run_inference(eval_step, variables, split: VideoSplit, groups, mesh,
     for r, v in enumerate(chunk.videos):
       if v < 0:
         continue
-      ex = split[v]
+      ex = examples[v]
       t = int(split.index.video_length_V[v])
       outputs[v] = VideoOutput(
           video_id=ex["video_id"],

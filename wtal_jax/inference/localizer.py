@@ -305,9 +305,14 @@ class Localizer:
     if not prepared:
       return Predictions([], Detections.empty(), skipped, notes)
     split = _VideoList(prepared, self.metadata)
-    outputs = runner.run_inference(self.eval_step, self.variables, split,
-                                   self.metadata.groups, self.mesh,
-                                   self.config.eval, self.metadata.normalizer)
+    # The run's evaluation buckets: a test video is padded as in the
+    # evaluation (same segments, to the last bit), and every call reuses
+    # the steps compiled for them.
+    outputs = runner.run_inference(
+        self.eval_step, self.variables, split, self.metadata.groups,
+        self.mesh, self.config.eval, self.metadata.normalizer,
+        buckets=(tuple(self.metadata.eval_buckets)
+                 or tuple(self.config.eval.buckets)))
     dets = runner.detect(outputs, self.metadata.recipe,
                          dict(self.metadata.recipe_params))
     return Predictions([self._video(o, dets) for o in outputs], dets,

@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from wtal_jax.cli_errors import UserInputError
+from wtal_jax.data import pipeline
 from wtal_jax.training import run_files
 
 INFERENCE_FILE = "inference.json"
@@ -56,6 +57,10 @@ class InferenceMetadata:
     normalize: ``config.data.normalize`` of the run.
     normalizer: The fitted normalisation (anything with
       ``apply(modality, x_TxD)``), or None for raw features.
+    eval_buckets: The bucket lengths of the run's test evaluation (fitted
+      to its test split when ``config.eval.num_buckets`` > 0). Prediction
+      pads videos to them, so that a test video's segments are those of the
+      evaluation; empty in older runs (``config.eval.buckets`` then).
     dataset: Provenance: name, builder config and source of the training
       data.
   """
@@ -71,6 +76,7 @@ class InferenceMetadata:
   frames_per_snippet: float | None = None
   fps: float | None = None
   dataset: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  eval_buckets: tuple[int, ...] = ()
 
   @property
   def num_classes(self) -> int:
@@ -108,7 +114,10 @@ def from_experiment(experiment, recipe: str,
       frames_per_snippet=meta.frames_per_snippet, fps=meta.fps,
       dataset={"name": config.data.name,
                "builder_config": config.data.get("builder_config") or "",
-               "source": meta.source})
+               "source": meta.source},
+      eval_buckets=pipeline.eval_buckets(
+          experiment.dataset.split(config.data.test_split).index
+          .video_length_V, config.eval))
 
 
 def _encode(value: Any) -> Any:
