@@ -65,7 +65,7 @@ def test_killed_and_resumed_run_equals_uninterrupted_run(interrupted):
     assert a[step] == b[step], (where, step)
   fa, fb = runs.final_metrics(ref), runs.final_metrics(got)
   for k in fa:
-    if k != "train_seconds":
+    if k not in ("train_seconds", "eval_seconds"):
       assert fa[k] == fb[k], (where, k)
   la = runs.checkpoint_leaves(ref, runs.NUM_STEPS)
   lb = runs.checkpoint_leaves(got, runs.NUM_STEPS)

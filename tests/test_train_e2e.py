@@ -55,6 +55,12 @@ def test_smoke_run_trains_evaluates_and_writes_outputs(first_run, data_dir):
       open_dataset(config.data).split("test").index.video_ids)
   final = json.load(open(os.path.join(workdir, "final_metrics.json")))
   assert final["step"] == config.train.num_steps
+  # Evaluation time is recorded per evaluation and in total, within the
+  # loop's wall time.
+  assert all(l["eval_seconds"] > 0 for l in test_lines)
+  assert final["eval_seconds"] == pytest.approx(
+      sum(l["eval_seconds"] for l in test_lines))
+  assert 0 < final["eval_seconds"] < final["train_seconds"]
   assert os.listdir(os.path.join(workdir, "checkpoints"))
 
 

@@ -169,6 +169,7 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
           f"process(es) | steps {start}->{tcfg.num_steps}", flush=True)
 
   last_eval = None
+  eval_seconds = 0.0  # Of this invocation's evaluations, inside the loop.
   t_start = time.perf_counter()
   with preemption.StopRequest() as stop:
     for step, local_batch in batcher.iterate(start, tcfg.num_steps):
@@ -187,8 +188,10 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
         progress.report(done, shown)
       if done % tcfg.eval_every == 0 or done == tcfg.num_steps:
         last_eval = exp.evaluate(state)
+        eval_seconds += last_eval.seconds
         writer.write(done, "test", {**last_eval.metrics, **gate_metrics(
-            o.gate_probs for o in last_eval.outputs)})
+            o.gate_probs for o in last_eval.outputs),
+                                    "eval_seconds": last_eval.seconds})
         score = snippet_eval.selection_metric(config.eval)
         progress.report(done, {f"test {score}": 100 * last_eval.metrics[score]},
                         extra=f"eval {format_duration(last_eval.seconds)}",
@@ -216,7 +219,10 @@ def train_and_evaluate(config, workdir: str) -> dict[str, float]:
         runner.ground_truth(last_eval.outputs, exp.meta.class_names))
     final = {**last_eval.metrics, "step": int(state.step),
              "best_step": ckpt.best_step(),
-             "train_seconds": time.perf_counter() - t_start}
+             # Wall time of the training loop, its evaluations included,
+             # and of those evaluations (this invocation only).
+             "train_seconds": time.perf_counter() - t_start,
+             "eval_seconds": eval_seconds}
     run_files.atomic_write_json(os.path.join(workdir, "final_metrics.json"),
                                 final)
     print(_summary_table(last_eval, exp.meta), flush=True)
