@@ -151,3 +151,15 @@ def test_per_class_flag_spellings(tmp_path, capsys):
   assert "| Run |" in capsys.readouterr().out.replace("  ", " ")
   assert evaluate.main(base + ["--per_class", "--noper_class"]) == 0
   assert "Run" not in capsys.readouterr().out
+
+
+def test_blas_threads_are_left_alone_when_imported():
+  """Run as a program the evaluator starts OpenBLAS with one thread (it does
+  no BLAS work); imported as a library it leaves the process's setting."""
+  env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+  env["PYTHONPATH"] = str(REPO)
+  proc = subprocess.run(
+      [sys.executable, "-c", "import os, wtal_jax.evaluate; "
+       "print(os.environ.get('OPENBLAS_NUM_THREADS'))"],
+      capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+  assert proc.stdout.strip() == "None", proc.stderr
