@@ -19,20 +19,21 @@ agree to 10 digits) and writes JSON to ``bench/results/``. Without
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
-import time
 
 from absl import app
 from absl import flags
 
 ROOT = os.path.normpath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, ROOT)
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from bench import report
 
 _GT = flags.DEFINE_string("ground_truth", None, "Ground-truth JSON.")
 _PRED = flags.DEFINE_string("predictions", None, "Predictions JSON.")
@@ -118,20 +119,10 @@ def main(argv):
             "at the end."]
   table = "\n".join(lines)
   print(table)
-  os.makedirs(_OUT.value, exist_ok=True)
-  base = os.path.join(_OUT.value,
-                      f"evaluator_cpu-{time.strftime('%Y%m%d-%H%M%S')}")
-  with open(base + ".md", "w", encoding="utf-8") as f:
-    f.write(table + "\n")
-  with open(base + ".json", "w", encoding="utf-8") as f:
-    json.dump({"machine": {"platform": platform.platform(),
-                           "cpu_count": os.cpu_count(),
-                           "load_average_1min": {"start": load_start,
-                                                 "end": load_end}},
-               "ground_truth": os.path.abspath(_GT.value),
-               "predictions": os.path.abspath(_PRED.value), **row}, f,
-              indent=2)
-  print(f"Wrote {base}.md and {base}.json")
+  report.write(_OUT.value, "evaluator_cpu", table, {
+      "machine": report.machine(load_start, load_end),
+      "ground_truth": os.path.abspath(_GT.value),
+      "predictions": os.path.abspath(_PRED.value), **row})
   return 0
 
 

@@ -23,9 +23,7 @@ distort every number) and says so.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -40,6 +38,7 @@ ROOT = os.path.normpath(
 sys.path.insert(0, ROOT)
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from bench import report
 from bench.head_runs import config_for, thumos_configs
 from data_prep.prepared import open_dataset
 from wtal_jax import analysis, config_lib, parallel
@@ -245,20 +244,9 @@ def main(argv):
                  f"{100 * r['fraction_of_peak']:.0f}% |")
   table = "\n".join(lines)
   print(table)
-  os.makedirs(_OUT.value, exist_ok=True)
-  base = os.path.join(_OUT.value,
-                      f"utilisation-{time.strftime('%Y%m%d-%H%M%S')}")
-  with open(base + ".md", "w", encoding="utf-8") as f:
-    f.write(table + "\n")
-  with open(base + ".json", "w", encoding="utf-8") as f:
-    json.dump({"machine": {"platform": platform.platform(),
-                           "cpu_count": os.cpu_count(),
-                           "jax": jax.__version__,
-                           "load_average_1min": {"start": load_start,
-                                                 "end": load_end}},
-               "peak": peak, "train": train_rows, "passes": pass_rows_}, f,
-              indent=2)
-  print(f"Wrote {base}.md and {base}.json")
+  report.write(_OUT.value, "utilisation", table, {
+      "machine": report.machine(load_start, load_end, jax=jax.__version__),
+      "peak": peak, "train": train_rows, "passes": pass_rows_})
   return 0
 
 

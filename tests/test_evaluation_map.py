@@ -222,11 +222,12 @@ def test_candidate_pairs_hold_every_pair_that_reaches_the_threshold():
       n_vid, (g_vid, p_vid) = dm._video_codes(gt.video, p.video)
       gkey = np.searchsorted(class_ids, gt.label) * n_vid + g_vid
       pkey = np.searchsorted(class_ids, p.label) * n_vid + p_vid
-      srt = np.sort(gkey)
+      gorder = np.argsort(gkey, kind="stable")
+      srt = gkey[gorder]
       lo, hi = (np.searchsorted(srt, pkey, "left"),
                 np.searchsorted(srt, pkey, "right"))
-      pair_p, pair_g = dm._candidate_pairs(gt, gkey, pkey, p.t_start, p.t_end,
-                                           lo, hi, lowest)
+      pair_p, pair_g = dm._candidate_pairs(gt, gkey, gorder, pkey, p.t_start,
+                                           p.t_end, lo, hi, lowest)
       got = set(zip(pair_p.tolist(), pair_g.tolist()))
       assert pairs_ok <= got
       assert np.all(np.diff(pair_p) >= 0)

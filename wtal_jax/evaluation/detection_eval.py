@@ -326,7 +326,7 @@ def _match(gt: GroundTruth, p: Detections, class_ids: np.ndarray,
 
   # The (prediction, same-class same-video ground truth) pairs that can
   # reach the lowest threshold; the others' IoU is never read.
-  pair_p, pair_g = _candidate_pairs(gt, gkey, pkey, ps, pe, lo, hi,
+  pair_p, pair_g = _candidate_pairs(gt, gkey, gorder, pkey, ps, pe, lo, hi,
                                     float(tious.min()))
   iou = segments.segment_iou(ps[pair_p], pe[pair_p], gt.t_start[pair_g],
                              gt.t_end[pair_g])
@@ -402,15 +402,15 @@ def _video_codes(*videos: np.ndarray) -> tuple[int, list[np.ndarray]]:
   return int(run_codes.max(initial=-1)) + 1, codes
 
 
-def _candidate_pairs(gt: GroundTruth, gkey: np.ndarray, pkey: np.ndarray,
-                     ps: np.ndarray, pe: np.ndarray, lo: np.ndarray,
-                     hi: np.ndarray, lowest_tiou: float
+def _candidate_pairs(gt: GroundTruth, gkey: np.ndarray, gorder: np.ndarray,
+                     pkey: np.ndarray, ps: np.ndarray, pe: np.ndarray,
+                     lo: np.ndarray, hi: np.ndarray, lowest_tiou: float
                      ) -> tuple[np.ndarray, np.ndarray]:
   """``(prediction row, ground-truth row)`` of every pair whose tIoU can
   reach ``lowest_tiou``: a superset of them, with rows ascending.
 
   ``lo:hi`` is each prediction's block of same-class same-video ground truth
-  (positions in ``gkey``'s stable order). With a positive threshold only
+  (positions in ``gorder``, ``gkey``'s stable argsort). With a positive threshold only
   overlapping pairs count, and a ground truth overlaps ``[s, e]`` only if it
   starts in ``(s - longest, e)``, ``longest`` being the longest ground truth
   of the block: that window is found by binary search in the block sorted by
@@ -419,7 +419,6 @@ def _candidate_pairs(gt: GroundTruth, gkey: np.ndarray, pkey: np.ndarray,
   counts; when any ground truth has zero length (or the threshold is 0),
   every pair of the block is kept.
   """
-  gorder = np.argsort(gkey, kind="stable")
   length = gt.t_end - gt.t_start
   if lowest_tiou <= 0 or np.any(length == 0):
     pair_p, pos = segments.expand_ranges(lo, hi)
