@@ -28,6 +28,9 @@ VARIANTS = {
     "lgca_xavier": {"gate_prior": 0.0},
     # Skip gates that read attended features minus their video's mean.
     "lgca_centred": {"gate_centred_input": True},
+    # Per-snippet skip gates: centred input and biases kept at their start,
+    # so that no gate can switch a whole video.
+    "lgca_per_snippet": {"gate_centred_input": True, "gate_fixed_bias": True},
 }
 
 

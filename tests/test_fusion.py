@@ -289,6 +289,48 @@ def test_centred_gate_input_decides_per_snippet_not_per_video():
   assert not np.allclose(probs[np.asarray(mask)], 0.5, atol=1e-3)
 
 
+def test_fixed_bias_gates_cannot_switch_a_whole_video():
+  """With ``gate_fixed_bias`` the gates have no bias parameter; with
+  ``gate_centred_input`` too, a skip gate's logits over a video average to
+  the prior's, whatever its weights learn, so the gate can move single
+  snippets but never the video as a whole."""
+  xs, mask = _inputs()
+  module = _fusion("lgca", gate_prior=0.95, gate_centred_input=True,
+                   gate_fixed_bias=True)
+  variables = module.init({"params": jax.random.PRNGKey(0)}, xs, mask,
+                          train=False)
+  gates = {k: v for k, v in variables["params"].items() if "_gate_" in k}
+  assert gates and all(set(v["fc"]) == {"kernel"} for v in gates.values())
+
+  # Weights as after training: random and large (the centred attended
+  # features of these inputs are small).
+  rng = np.random.default_rng(1)
+  params = jax.tree_util.tree_map(lambda x: x, variables["params"])
+  for name in gates:
+    kernel = params[name]["fc"]["kernel"]
+    params[name]["fc"]["kernel"] = jnp.asarray(
+        rng.normal(0, 30.0, kernel.shape), kernel.dtype)
+  _, state = module.apply({"params": params}, xs, mask, train=False,
+                          mutable=["intermediates"])
+  valid = np.asarray(mask)
+  bias = np.asarray(prior_bias(2, 0.95, 0.1))
+  for m in range(2):
+    probs = np.asarray(state["intermediates"][gate_module_name("skip1", m)]
+                       ["probs"][0])
+    # Snippets now differ from the prior ...
+    assert np.abs(probs[valid][:, 0] - 0.95).max() > 0.1
+    # ... but each video's mean logit (up to the softmax's shift) is the
+    # prior's: log p recovers logits / tau up to a per-snippet constant.
+    logit_gap = 0.1 * (np.log(probs[..., 0]) - np.log(probs[..., 1]))
+    for b in range(valid.shape[0]):
+      np.testing.assert_allclose(logit_gap[b][valid[b]].mean(),
+                                 bias[0] - bias[1], rtol=1e-4, atol=1e-5)
+  # The paper's gates (learned bias) are unchanged by the option's default.
+  plain = _fusion("lgca", gate_prior=0.95).init(
+      {"params": jax.random.PRNGKey(0)}, xs, mask, train=False)
+  assert "bias" in plain["params"][gate_module_name("skip1", 0)]["fc"]
+
+
 @pytest.mark.parametrize("prior", [1.0, -0.5, 1.5])
 def test_gate_prior_outside_the_open_interval_is_refused(prior):
   with pytest.raises(ValueError, match="prior"):

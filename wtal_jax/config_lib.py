@@ -85,6 +85,9 @@ def base_config() -> ml_collections.ConfigDict:
   # The skip gates read attended features minus their video mean (an
   # option; the paper's read them as they are).
   c.model.fusion.gate_centred_input = False
+  # Every gate keeps its bias at its start; only its weights learn (an
+  # option, see models/fusion/lgca.py).
+  c.model.fusion.gate_fixed_bias = False
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = ml_collections.ConfigDict()

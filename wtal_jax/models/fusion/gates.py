@@ -60,12 +60,16 @@ class Gate(nn.Module):
     temperature: Softmax temperature of the leaky gate.
     prior: Initial probability of the first path (0: Xavier weights and zero
       bias, as the rest of the model). See the module docstring.
+    fixed_bias: Keep the bias at its start (the prior's, or zero) instead of
+      learning it; only the weights are trained (an option, see
+      ``LeakyGatedCrossAttention.gate_fixed_bias``).
   """
 
   num_paths: int
   kind: str = "leaky"
   temperature: float = 0.1
   prior: float = 0.0
+  fixed_bias: bool = False
 
   def _effective_temperature(self) -> float:
     return self.temperature if self.kind == "leaky" else 1.0
@@ -76,12 +80,17 @@ class Gate(nn.Module):
     if self.prior:
       bias = prior_bias(self.num_paths, self.prior,
                         self._effective_temperature())
-      dense = nn.Dense(self.num_paths, kernel_init=nn.initializers.zeros,
-                       bias_init=lambda _, shape, dtype=jnp.float32: bias.astype(dtype), name="fc")
+      kernel_init = nn.initializers.zeros
     else:
-      dense = nn.Dense(self.num_paths,
-                       kernel_init=nn.initializers.xavier_uniform(), name="fc")
+      bias = jnp.zeros((self.num_paths,))
+      kernel_init = nn.initializers.xavier_uniform()
+    dense = nn.Dense(
+        self.num_paths, kernel_init=kernel_init, use_bias=not self.fixed_bias,
+        bias_init=lambda _, shape, dtype=jnp.float32: bias.astype(dtype),
+        name="fc")
     logits = dense(x_BxTxD)
+    if self.fixed_bias:
+      logits = logits + bias.astype(logits.dtype)
     if self.kind == "leaky":
       probs = jax.nn.softmax(logits / self.temperature, axis=-1)
     elif self.kind == "soft":

@@ -68,6 +68,11 @@ class LeakyGatedCrossAttention(nn.Module):
       minus its video's mean over time, so that they decide per snippet
       rather than per video (an option; the paper's gates read the attended
       features as they are; docs/method_notes.md).
+    gate_fixed_bias: Every gate keeps its bias at its start (the prior for
+      the skip gates, zero for the stage gate); only its weights are
+      trained. With ``gate_centred_input`` a skip gate can then move single
+      snippets away from its prior but never switch a whole video (an
+      option; docs/method_notes.md).
   """
 
   embed_dim: int = 1024
@@ -79,6 +84,7 @@ class LeakyGatedCrossAttention(nn.Module):
   negative_slope: float = 0.01
   gate_prior: float = 0.0
   gate_centred_input: bool = False
+  gate_fixed_bias: bool = False
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -89,7 +95,8 @@ class LeakyGatedCrossAttention(nn.Module):
                stage_gate=cfg.get("stage_gate", True),
                negative_slope=cfg.get("negative_slope", 0.01),
                gate_prior=cfg.get("gate_prior", 0.0),
-               gate_centred_input=cfg.get("gate_centred_input", False))
+               gate_centred_input=cfg.get("gate_centred_input", False),
+               gate_fixed_bias=cfg.get("gate_fixed_bias", False))
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, mask_BxT,
             train):
@@ -97,7 +104,7 @@ class LeakyGatedCrossAttention(nn.Module):
     if skip and self.gate_centred_input:
       x_tilde = x_tilde - ops.masked_mean_over_time(x_tilde, mask_BxT)[:, None]
     return Gate(num_paths, self.gate, self.temperature,
-                self.gate_prior if skip else 0.0,
+                self.gate_prior if skip else 0.0, self.gate_fixed_bias,
                 name=gate_module_name(which, m))(x_tilde, train=train)
 
   @nn.compact
