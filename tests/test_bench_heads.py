@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
 from absl import flags
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -158,3 +159,58 @@ def test_finished_metrics_ignores_runs_of_another_config(tmp_path):
   assert head_runs.finished_metrics(config, str(workdir)) == {"avg_map": 0.5}
   config.train.num_steps += 1
   assert head_runs.finished_metrics(config, str(workdir)) is None
+
+
+def _piece(tmp_path, name, results, steps=":synthetic", seeds=("0",)):
+  path = tmp_path / name
+  path.write_text(json.dumps({"budget": {
+      "steps": steps, "num_snippets": ":synthetic", "batch_size": ":synthetic",
+      "builder_config": ":synthetic", "seeds": list(seeds), "jobs": 2},
+                              "results": results}))
+  return str(path)
+
+
+def test_merge_joins_seeds_and_columns_of_pieces(tmp_path):
+  from bench import heads_merge  # pylint: disable=g-import-not-at-top
+  a = _piece(tmp_path, "a.json", {"um": {"own": {"0": _record(0.25)},
+                                         "lgca": {"0": _record(0.31, "lgca")}}})
+  b = _piece(tmp_path, "b.json", {
+      "um": {"own": {"1": _record(0.35)}, "lgca": {"1": _record(0.29, "lgca")},
+             "lgca_per_snippet": {"1": _record(0.4, "lgca")}},
+      "asl": {"own": {"1": _record(0.5)}}}, seeds=("1",))
+  out = subprocess.run(
+      [sys.executable, str(REPO / "bench" / "heads_merge.py"), a, b,
+       f"--output_dir={tmp_path / 'out'}"],
+      capture_output=True, text=True, cwd=REPO, timeout=120)
+  assert out.returncode == 0, out.stderr[-2000:]
+  table = next((tmp_path / "out").glob("heads-merged-*.md")).read_text()
+  # Both seeds of each cell, the own and LGCA columns first.
+  assert ("| head | own avg mAP (%) | lgca avg mAP (%) | lgca_per_snippet avg "
+          "mAP (%) | lgca − own |") in table
+  assert ("| um | 30.00 (concat) ± 7.07 (25.0–35.0) | 30.00 ± 1.41 "
+          "(29.0–31.0) | 40.00 (1 of 2 seeds) | +0.00 |") in table
+  assert "| asl | 50.00 (concat) (1 of 2 seeds) | - | - | - |" in table
+  record = json.loads(next((tmp_path / "out").glob("heads-merged-*.json"))
+                      .read_text())
+  assert record["budget"]["seeds"] == ["0", "1"]
+  assert record["budget"]["merged_from"] == ["a.json", "b.json"]
+
+
+def test_merge_refuses_other_budgets_and_conflicting_runs(tmp_path):
+  from bench import heads_merge  # pylint: disable=g-import-not-at-top
+  a = _piece(tmp_path, "a.json", {"um": {"own": {"0": _record(0.25)}}})
+  other = _piece(tmp_path, "b.json", {"um": {"own": {"1": _record(0.3)}}},
+                 steps=100)
+  clash = _piece(tmp_path, "c.json", {"um": {"own": {"0": _record(0.26)}}})
+  same = _piece(tmp_path, "d.json", {"um": {"own": {"0": _record(0.25)}}})
+  load = lambda *paths: [(p, json.loads(pathlib.Path(p).read_text()))
+                         for p in paths]
+  with pytest.raises(heads_merge.MergeError, match="b.json was run at budget"):
+    heads_merge.merge(load(a, other))
+  with pytest.raises(heads_merge.MergeError,
+                     match=r"um \+ own \(seed 0\) scored 25.00 in .*a.json "
+                           r"and 26.00 in .*c.json"):
+    heads_merge.merge(load(a, clash))
+  rows, fusions, seeds, _ = heads_merge.merge(load(a, same))
+  assert (fusions, seeds) == (["own"], ["0"])
+  assert list(rows["um"]["own"]) == ["0"]
