@@ -1,5 +1,5 @@
-"""bench/heads.py: recipe choice, the table, parallel runs, and resuming a
-stopped bench."""
+"""bench/heads.py: recipe choice, the table, parallel runs, resuming a
+stopped bench, and merging benches run in pieces."""
 
 import importlib.util
 import json
