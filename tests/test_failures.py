@@ -64,6 +64,7 @@ def test_nan_loss_stops_with_step_and_term_and_keeps_last_checkpoint(
     ("data.normalize", "zscore", "data.normalize"),
     ("model.head.dropout", 1.0, "model.head.dropout"),
     ("model.head.classifier", "sigmoid", "model.head.classifier"),
+    ("model.head.cas", "logit", "model.head.cas"),
     ("model.head.pseudo_threshold", 1.5, "model.head.pseudo_threshold"),
     ("model.head.cont_window", 0, "model.head.cont_window"),
     ("train.lr", 0.0, "train.lr"),

@@ -21,7 +21,7 @@ from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
 from wtal_jax.models.heads import HEADS
-from wtal_jax.models.heads.caav import CLASSIFIERS
+from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
 
 
@@ -50,6 +50,8 @@ def _validate_caav_head(head) -> None:
   _require(head.get("classifier", "openmax") in CLASSIFIERS,
            "model.head.classifier",
            f"must be one of {CLASSIFIERS}, got {head.get('classifier')!r}.")
+  _require(head.get("cas", "log_prob") in CAS_SCALES, "model.head.cas",
+           f"must be one of {CAS_SCALES}, got {head.get('cas')!r}.")
   _require(head.get("topk_divisor", 8.0) > 0, "model.head.topk_divisor",
            f"must be positive, got {head.get('topk_divisor')}.")
   _positive_ints(head, "model.head", ("cont_window", "pseudo_window"))

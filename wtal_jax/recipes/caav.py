@@ -27,6 +27,10 @@ def head() -> ml_collections.ConfigDict:
   h = ml_collections.ConfigDict()
   h.kind = "caav"
   h.classifier = "openmax"
+  # The class activation handed to the two-stage thresholding: the log
+  # open-max probabilities ("log_prob", the logit scale W-TALC thresholds)
+  # or the probabilities ("prob"); see models/heads/caav.py.
+  h.cas = "log_prob"
   h.dropout = 0.7
   h.topk_divisor = 8.0
   # MIL over the C + 1 open-max classes, background included (False: the

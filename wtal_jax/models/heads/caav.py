@@ -6,6 +6,14 @@ FC gives the reliability ``mu = sigmoid(.)``, and the open-max output is
 applied to the fused features first. The ``softmax`` variant (CAAV Table 2,
 S-I) replaces both FCs by one FC over C + 1 classes; its foreground score is
 ``1 - p_bg`` and it has no foreground continuity loss.
+
+The class activation sequence handed to the post-processing is the log of the
+open-max action probabilities, ``log p[:, 1:] = log mu + log softmax(h)``
+(``cas = "log_prob"``, the default): W-TALC's two-stage thresholding, which
+CAAV follows, thresholds class activations on the logit scale, and on the
+probability scale (``cas = "prob"``) its one threshold at half of each
+video's range keeps only the peaks of a confident model (docs/method_notes.md,
+CAAV head).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from wtal_jax.models.heads.base import HEADS, HeadSpec, Localization
 from wtal_jax.models import randomness
 
 CLASSIFIERS = ("openmax", "softmax")
+CAS_SCALES = ("log_prob", "prob")
 
 
 class CAAVHead(nn.Module):
@@ -55,12 +64,19 @@ class CAAVHead(nn.Module):
       fg = jax.nn.sigmoid(fg_logit)
       probs = jnp.concatenate(
           [1.0 - fg[..., None], fg[..., None] * jax.nn.softmax(h, -1)], -1)
+      # From the logits, so that a saturated mu or softmax stays finite.
+      log_probs = jnp.concatenate(
+          [jax.nn.log_sigmoid(-fg_logit)[..., None],
+           jax.nn.log_sigmoid(fg_logit)[..., None]
+           + jax.nn.log_softmax(h, -1)], -1)
     else:
       logits = nn.Dense(self.num_classes + 1, kernel_init=init,
                         name="classifier_fc")(x)
       probs = jax.nn.softmax(logits, -1)
+      log_probs = jax.nn.log_softmax(logits, -1)
       fg = 1.0 - probs[..., 0]
-    return {"probs_BxTxC1": probs, "fg_BxT": fg, "features_BxTxF": x}
+    return {"probs_BxTxC1": probs, "log_probs_BxTxC1": log_probs,
+            "fg_BxT": fg, "features_BxTxF": x}
 
 
 def caav_loss(outputs, batch, cfg):
@@ -86,8 +102,13 @@ def caav_loss(outputs, batch, cfg):
 
 def caav_predict(outputs, mask_BxT, cfg) -> Localization:
   p = outputs["probs_BxTxC1"]
+  scale = cfg.get("cas", "log_prob")
+  if scale not in CAS_SCALES:
+    raise ValueError(f"model.head.cas must be one of {CAS_SCALES}, got "
+                     f"{scale!r}.")
+  cas = (outputs["log_probs_BxTxC1"] if scale == "log_prob" else p)[..., 1:]
   return Localization(
-      cas_BxTxC=p[..., 1:],
+      cas_BxTxC=cas,
       attention_BxT=outputs["fg_BxT"],
       video_scores_BxC=caav_losses.mil_video_scores(
           p, mask_BxT, cfg.get("topk_divisor", 8.0)),
