@@ -10,7 +10,12 @@ and ``.json``, in the same format:
 
 Only records at the same budget (steps, crops, batch, data) are merged. A
 run (row, fusion, seed) present in several records must have the same
-result in each; otherwise the merge stops and names both files.
+result in each; otherwise the merge stops and names both files. A row that
+a later piece re-ran under a changed recipe is left out of the older record
+by name, and the merged JSON lists what was left out:
+
+  python bench/heads_merge.py bench/results/heads-*.json \
+      --drop="heads-A.json:caav" --drop="heads-A.json:caav (audio-visual)"
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from bench import heads_table  # pylint: disable=g-import-not-at-top
 _OUT = flags.DEFINE_string("output_dir", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "results"),
                            "Where the merged table and JSON go.")
+_DROP = flags.DEFINE_multi_string(
+    "drop", [], "FILE:ROW, e.g. heads-A.json:caav: leave the row out of that "
+    "record (FILE is the record's file name); repeat for several.")
 
 # Budget fields that must agree (the seeds and jobs of a piece may differ).
 BUDGET_KEYS = ("steps", "num_snippets", "batch_size", "builder_config")
@@ -39,17 +47,29 @@ class MergeError(ValueError):
   """Records that cannot be merged (another budget, conflicting runs)."""
 
 
-def merge(records: list[tuple[str, dict]]):
+def merge(records: list[tuple[str, dict]], drop=()):
   """The union of ``[(path, record), ...]`` of ``bench/heads.py``.
+
+  Args:
+    records: ``(path, record)`` pairs.
+    drop: ``(file name, row)`` pairs to leave out of those records.
 
   Returns:
     ``(rows, fusions, seeds, budget)`` for :func:`heads_table.write`.
 
   Raises:
-    MergeError: The records' budgets differ, or one run has two results.
+    MergeError: The records' budgets differ, one run has two results, or a
+      row to drop is not in its record.
   """
   if not records:
     raise MergeError("No records to merge.")
+  drop = set(drop)
+  names = {os.path.basename(p): r for p, r in records}
+  for name, row in sorted(drop):
+    if row not in names.get(name, {}).get("results", {}):
+      raise MergeError(f"--drop={name}:{row}: no row {row!r} in a record "
+                       f"named {name} (rows: "
+                       f"{sorted(names.get(name, {}).get('results', {}))}).")
   first_path, first = records[0]
   budget = {k: first["budget"].get(k) for k in BUDGET_KEYS}
   rows, origin = {}, {}
@@ -59,6 +79,8 @@ def merge(records: list[tuple[str, dict]]):
       raise MergeError(f"{path} was run at budget {other}, {first_path} at "
                        f"{budget}; only runs at one budget can share a table.")
     for row, by_fusion in record["results"].items():
+      if (os.path.basename(path), row) in drop:
+        continue
       for fusion, by_seed in by_fusion.items():
         for seed, run in by_seed.items():
           key = (row, fusion, seed)
@@ -77,6 +99,8 @@ def merge(records: list[tuple[str, dict]]):
                   for s in by_seed}, key=int)
   budget["seeds"] = seeds
   budget["merged_from"] = [os.path.basename(p) for p, _ in records]
+  if drop:
+    budget["dropped"] = [f"{name}:{row}" for name, row in sorted(drop)]
   return rows, ordered, seeds, budget
 
 
@@ -92,7 +116,10 @@ def main(argv):
     except (OSError, json.JSONDecodeError) as e:
       raise app.UsageError(f"Cannot read {path}: {e}") from e
   try:
-    rows, fusions, seeds, budget = merge(records)
+    drop = [tuple(d.split(":", 1)) for d in _DROP.value]
+    if any(len(d) != 2 for d in drop):
+      raise MergeError(f"--drop takes FILE:ROW, got {_DROP.value}.")
+    rows, fusions, seeds, budget = merge(records, drop)
   except MergeError as e:
     raise app.UsageError(str(e)) from e
   # A run's "seconds" counts from its submission, so the longest run of a

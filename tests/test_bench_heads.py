@@ -214,3 +214,21 @@ def test_merge_refuses_other_budgets_and_conflicting_runs(tmp_path):
   rows, fusions, seeds, _ = heads_merge.merge(load(a, same))
   assert (fusions, seeds) == (["own"], ["0"])
   assert list(rows["um"]["own"]) == ["0"]
+
+
+def test_merge_drops_a_superseded_row_by_name(tmp_path):
+  from bench import heads_merge  # pylint: disable=g-import-not-at-top
+  old = _piece(tmp_path, "old.json", {"caav": {"own": {"0": _record(0.12)}},
+                                      "um": {"own": {"0": _record(0.45)}}})
+  new = _piece(tmp_path, "new.json", {"caav": {"own": {"0": _record(0.37)}}})
+  load = lambda *paths: [(p, json.loads(pathlib.Path(p).read_text()))
+                         for p in paths]
+  with pytest.raises(heads_merge.MergeError, match="remove one of them"):
+    heads_merge.merge(load(old, new))
+  rows, _, _, budget = heads_merge.merge(load(old, new),
+                                         drop=[("old.json", "caav")])
+  assert rows["caav"]["own"]["0"]["avg_map"] == 0.37
+  assert rows["um"]["own"]["0"]["avg_map"] == 0.45
+  assert budget["dropped"] == ["old.json:caav"]
+  with pytest.raises(heads_merge.MergeError, match="no row 'asl'"):
+    heads_merge.merge(load(old, new), drop=[("old.json", "asl")])
