@@ -59,6 +59,25 @@ def test_video_plot_is_a_valid_png(tmp_path):
   assert_png(analysis.save(fig, str(tmp_path / "sub" / "video.png")))
 
 
+def test_prediction_opacity_follows_scores_of_any_sign(tmp_path):
+  out = fake_output()
+  dets = Detections(video=["video_test_0000001"] * 3, label=[1, 3, 1],
+                    t_start=[2.5, 19.0, 30.0], t_end=[6.0, 25.0, 33.0],
+                    score=[-4.0, -1.0, -2.5])
+  fig = analysis.plot_video(out, dets, [f"cls{i}" for i in range(5)], ())
+  spans = sorted((p.get_x() if hasattr(p, "get_x") else 0.0, p.get_alpha())
+                 for p in fig.axes[1].patches)
+  # Lowest score faintest, highest most opaque, all within (0, 1].
+  assert [round(a, 3) for _, a in spans] == [0.15, 0.9, 0.525]
+  # A log-scale CAS (all negative) is drawn over its own range.
+  out.cas_TxC = np.log(out.cas_TxC + 1e-3)
+  fig = analysis.plot_video(out, dets, [f"cls{i}" for i in range(5)], ())
+  cas_axes = [ax for ax in fig.axes if ax.get_ylabel().startswith("CAS")]
+  lo, hi = cas_axes[0].images[0].get_clim()
+  assert lo < hi <= 0.0
+  assert_png(analysis.save(fig, str(tmp_path / "log_cas.png")))
+
+
 def test_gate_strips_show_the_argmax_path_of_each_snippet():
   out = fake_output(t=40, seed=1)
   fig = analysis.plot_video(out, None, (), ("rgb", "flow"))

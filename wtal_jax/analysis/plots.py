@@ -110,9 +110,13 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
     elif kind == "pred":
       # Predictions of the classes whose CAS is drawn, opacity by score.
       keep = [r for r in rows if int(detections.label[r]) in cas_classes]
-      scores = detections.score[keep] if keep else np.zeros(0)
-      alphas = 0.15 + 0.75 * scores / max(float(scores.max(initial=0.0)),
-                                          1e-12)
+      scores = np.asarray(detections.score[keep] if keep else np.zeros(0),
+                          np.float64)
+      # Scores of some recipes are negative (log-scale CAS, outer-inner
+      # contrast), so opacity follows the score's place in the plotted range.
+      lo, hi = (scores.min(), scores.max()) if scores.size else (0.0, 0.0)
+      alphas = 0.15 + 0.75 * ((scores - lo) / (hi - lo) if hi > lo
+                              else np.ones_like(scores))
       _segments_row(ax, detections.t_start[keep] if keep else scores,
                     detections.t_end[keep] if keep else scores, alphas,
                     PRED_COLOR, "prediction")
@@ -129,8 +133,13 @@ def plot_video(output, detections=None, class_names: Sequence[str] = (),
       ax.tick_params(labelsize=7)
     elif kind[0] == "cas":
       c = kind[1]
-      ax.imshow(output.cas_TxC[None, :, c], aspect="auto", cmap="gray_r",
-                extent=extent, vmin=0.0, interpolation="nearest")
+      cas = np.asarray(output.cas_TxC[:, c], np.float64)
+      # Non-negative activations are drawn from 0, so a weak class stays
+      # pale; a log-scale CAS (negative) over its own range.
+      vmin = 0.0 if cas.min(initial=0.0) >= 0.0 else float(cas.min())
+      ax.imshow(cas[None, :], aspect="auto", cmap="gray_r", extent=extent,
+                vmin=vmin, vmax=max(float(cas.max(initial=vmin)), vmin + 1e-12),
+                interpolation="nearest")
       ax.set_yticks([])
       marker = "" if c in gt_classes or not ground_truth else " (pred.)"
       ax.set_ylabel(f"CAS {name(c)}{marker}", rotation=0, ha="right",
