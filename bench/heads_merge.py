@@ -64,12 +64,11 @@ def merge(records: list[tuple[str, dict]], drop=()):
   if not records:
     raise MergeError("No records to merge.")
   drop = set(drop)
-  names = {os.path.basename(p): r for p, r in records}
+  rows_of = {os.path.basename(p): r["results"] for p, r in records}
   for name, row in sorted(drop):
-    if row not in names.get(name, {}).get("results", {}):
+    if row not in rows_of.get(name, {}):
       raise MergeError(f"--drop={name}:{row}: no row {row!r} in a record "
-                       f"named {name} (rows: "
-                       f"{sorted(names.get(name, {}).get('results', {}))}).")
+                       f"named {name} (rows: {sorted(rows_of.get(name, {}))}).")
   first_path, first = records[0]
   budget = {k: first["budget"].get(k) for k in BUDGET_KEYS}
   rows, origin = {}, {}
