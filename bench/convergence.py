@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -32,7 +31,8 @@ sys.path.insert(0, ROOT)
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench.head_runs import (budgeted, config_for, finished_metrics,
-                             test_records, thumos_configs, train)
+                             test_records, thumos_configs, train,
+                             worker_pool)
 
 _HEAD = flags.DEFINE_string("head", "um", "Head kind (a row of "
                             "bench/heads.py).")
@@ -113,9 +113,7 @@ def main(argv):
         print(f"=== {_HEAD.value} + {fusion} (seed {seed}): {recipe}",
               flush=True)
         todo.append((config.to_json_best_effort(), workdir))
-  context = multiprocessing.get_context("spawn")
-  with concurrent.futures.ProcessPoolExecutor(_JOBS.value,
-                                              mp_context=context) as pool:
+  with worker_pool(_JOBS.value) as pool:
     for _ in concurrent.futures.as_completed(
         [pool.submit(train, *job) for job in todo]):
       pass

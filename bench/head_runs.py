@@ -6,9 +6,14 @@ process, and reading back finished runs."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import glob
 import json
+import multiprocessing
 import os
+import threading
+import time
 
 from absl import logging
 
@@ -161,6 +166,54 @@ def selection_rates(workdir: str) -> dict[str, float]:
   records = test_records(workdir)
   last = records[-1] if records else {}
   return {k: float(v) for k, v in last.items() if k.startswith("gate_rate/")}
+
+
+def _exit_with_parent(parent_pid: int, poll_seconds: float) -> None:
+  """Worker initializer: end this worker once its bench process is gone.
+
+  A worker whose bench was killed (SIGKILL, a closed terminal) would
+  otherwise go on training every queued run into the same workdirs, beside
+  whatever is started next.
+  """
+  def watch():
+    while os.getppid() == parent_pid:
+      time.sleep(poll_seconds)
+    os._exit(1)  # pylint: disable=protected-access
+  threading.Thread(target=watch, daemon=True).start()
+
+
+@contextlib.contextmanager
+def worker_pool(jobs: int, poll_seconds: float = 1.0):
+  """A pool of ``jobs`` spawned training processes that dies with the bench.
+
+  Spawned, not forked: a forked process would inherit JAX's threads. On any
+  exception in the bench (Ctrl-C included) the queued runs are cancelled and
+  the running ones terminated, instead of the pool's default of finishing
+  every submitted run first; a bench killed outright takes its workers with
+  it through ``_exit_with_parent``.
+
+  Args:
+    jobs: number of trainings at once.
+    poll_seconds: how often a worker checks that its bench is alive.
+
+  Yields:
+    The ``concurrent.futures.ProcessPoolExecutor``.
+  """
+  pool = concurrent.futures.ProcessPoolExecutor(
+      jobs, mp_context=multiprocessing.get_context("spawn"),
+      initializer=_exit_with_parent,
+      initargs=(os.getpid(), poll_seconds))
+  try:
+    yield pool
+  except BaseException:
+    processes = list((pool._processes or {}).values())  # pylint: disable=protected-access
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+      process.terminate()
+    for process in processes:
+      process.join(timeout=10)
+    raise
+  pool.shutdown(wait=True)
 
 
 def train(config_json: str, workdir: str) -> dict:

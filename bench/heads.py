@@ -37,7 +37,6 @@ bench leaves the rows it finished.
 from __future__ import annotations
 
 import concurrent.futures
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -53,7 +52,7 @@ sys.path.insert(0, ROOT)
 from bench import heads_table
 from bench.head_runs import (AV_SUFFIX, budgeted, config_for,
                              finished_metrics, selection_rates, thumos_configs,
-                             train)
+                             train, worker_pool)
 from wtal_jax.models.heads import HEADS
 
 _HEADS = flags.DEFINE_list("heads", [], "Head kinds (default: every "
@@ -152,10 +151,7 @@ def main(argv):
       print(f"=== {row} + {fusion} (seed {seed}): finished before, read "
             f"from {workdir}", flush=True)
       record(run, metrics, 0.0)
-  # Spawned workers: a forked process would inherit JAX's threads.
-  context = multiprocessing.get_context("spawn")
-  with concurrent.futures.ProcessPoolExecutor(_JOBS.value,
-                                              mp_context=context) as pool:
+  with worker_pool(_JOBS.value) as pool:
     pending = {}
     for run in todo:
       row, fusion, seed, recipe, config, workdir = run

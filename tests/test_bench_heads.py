@@ -232,3 +232,71 @@ def test_merge_drops_a_superseded_row_by_name(tmp_path):
   assert budget["dropped"] == ["old.json:caav"]
   with pytest.raises(heads_merge.MergeError, match="no row 'asl'"):
     heads_merge.merge(load(old, new), drop=[("old.json", "asl")])
+
+
+# A bench whose workers outlive it: the parent starts two workers that each
+# write their pid and sleep, then is killed with SIGKILL (no cleanup runs).
+_ORPHAN_BENCH = """
+import os, sys, time
+sys.path.insert(0, {repo!r})
+from bench import head_runs
+import _orphan_task
+if __name__ == "__main__":
+  with head_runs.worker_pool(2, poll_seconds=0.1) as pool:
+    futures = [pool.submit(_orphan_task.sleep_and_report, {out!r}, i)
+               for i in range(2)]
+    while len(os.listdir({out!r})) < 2:
+      time.sleep(0.05)
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+_ORPHAN_TASK = """
+import os, time
+def sleep_and_report(out, i):
+  with open(os.path.join(out, str(i)), "w") as f:
+    f.write(str(os.getpid()))
+  time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  # A zombie has exited; only its parent (gone here) would reap it.
+  with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+    return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def _run_bench_then(tmp_path, stop):
+  import signal  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  out = tmp_path / "pids"
+  out.mkdir()
+  (tmp_path / "_orphan_task.py").write_text(_ORPHAN_TASK)
+  script = tmp_path / "orphan_bench.py"
+  script.write_text(_ORPHAN_BENCH.format(repo=str(REPO), out=str(out)))
+  env = dict(os.environ, PYTHONPATH=str(tmp_path))
+  proc = subprocess.Popen([sys.executable, str(script)], env=env,
+                          stdout=subprocess.PIPE, text=True)
+  assert proc.stdout.readline().strip() == "ready"
+  pids = [int((out / name).read_text()) for name in sorted(os.listdir(out))]
+  assert all(_alive(pid) for pid in pids)
+  proc.send_signal({"kill": signal.SIGKILL, "interrupt": signal.SIGINT}[stop])
+  proc.wait(timeout=30)
+  deadline = time.time() + 20
+  while time.time() < deadline and any(_alive(pid) for pid in pids):
+    time.sleep(0.1)
+  return pids
+
+
+def test_workers_exit_when_the_bench_is_killed(tmp_path):
+  pids = _run_bench_then(tmp_path, "kill")
+  assert not any(_alive(pid) for pid in pids), pids
+
+
+def test_interrupted_bench_terminates_its_running_workers(tmp_path):
+  pids = _run_bench_then(tmp_path, "interrupt")
+  assert not any(_alive(pid) for pid in pids), pids
