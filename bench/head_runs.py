@@ -36,6 +36,8 @@ VARIANTS = {
     # Per-snippet skip gates: centred input and biases kept at their start,
     # so that no gate can switch a whole video.
     "lgca_per_snippet": {"gate_centred_input": True, "gate_fixed_bias": True},
+    # Attended features activated by tanh before gating (LGCA §4.2).
+    "lgca_tanh": {"attended_activation": "tanh"},
 }
 
 

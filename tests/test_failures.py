@@ -61,6 +61,8 @@ def test_nan_loss_stops_with_step_and_term_and_keeps_last_checkpoint(
     ("model.fusion.gate", "sigmoid", "model.fusion.gate"),
     ("model.fusion.embed_dim", -4, "model.fusion.embed_dim"),
     ("model.fusion.gate_prior", 1.0, "model.fusion.gate_prior"),
+    ("model.fusion.attended_activation", "relu",
+     "model.fusion.attended_activation"),
     ("data.normalize", "zscore", "data.normalize"),
     ("model.head.dropout", 1.0, "model.head.dropout"),
     ("model.head.classifier", "sigmoid", "model.head.classifier"),

@@ -40,7 +40,8 @@ FUSION_CASES = (
     + [("frozen_cross_attention", {"num_stages": 2})]
     + [("lgca", {"num_stages": s, "gate": g})
        for s, g in itertools.product((1, 2), ("leaky", "soft", "hard", "none"))]
-    + [("lgca", {"skip_gates": False}), ("lgca", {"stage_gate": False})])
+    + [("lgca", {"skip_gates": False}), ("lgca", {"stage_gate": False}),
+       ("lgca", {"attended_activation": "tanh"})])
 
 
 def _case_id(case):
@@ -126,8 +127,9 @@ def test_cross_attention_stage_matches_numpy_reference():
     np.testing.assert_allclose(out_n[b, :n], ref_n, rtol=1e-4, atol=1e-5)
 
 
-def test_lgca_two_stage_matches_numpy_reference():
-  module = _fusion("lgca")
+@pytest.mark.parametrize("activation", ["none", "tanh"])
+def test_lgca_two_stage_matches_numpy_reference(activation):
+  module = _fusion("lgca", attended_activation=activation)
   xs, mask = _inputs(4)
   mask = jnp.ones((B, T), bool)
   variables = module.init({"params": jax.random.PRNGKey(2)}, xs, mask,
@@ -142,12 +144,13 @@ def test_lgca_two_stage_matches_numpy_reference():
   for b in range(B):
     x = [leaky(np.asarray(xs[m][b], np.float64) @ p[f"embed_{m}"]["fc"]["kernel"]
                + p[f"embed_{m}"]["fc"]["bias"]) for m in range(2)]
-    t1 = _np_cross_attention(x[0], x[1], p["stage1"]["W"])
+    act = np.tanh if activation == "tanh" else (lambda v: v)
+    t1 = [act(t) for t in _np_cross_attention(x[0], x[1], p["stage1"]["W"])]
     z1 = []
     for m in range(2):
       u = gate(gate_module_name("skip1", m), t1[m])
       z1.append(relu(u[:, :1] * x[m] + u[:, 1:2] * t1[m]))
-    t2 = _np_cross_attention(z1[0], z1[1], p["stage2"]["W"])
+    t2 = [act(t) for t in _np_cross_attention(z1[0], z1[1], p["stage2"]["W"])]
     for m in range(2):
       u2 = gate(gate_module_name("skip2", m), t2[m])
       z2 = relu(u2[:, :1] * (x[m] + z1[m] + t2[m]) + u2[:, 1:2] * (x[m] + t2[m])

@@ -88,6 +88,9 @@ def base_config() -> ml_collections.ConfigDict:
   # Every gate keeps its bias at its start; only its weights learn (an
   # option, see models/fusion/lgca.py).
   c.model.fusion.gate_fixed_bias = False
+  # Activation of LGCA's attended features before gating: "none" (Eq. 7-11
+  # as written) or "tanh" (an option, see models/fusion/lgca.py).
+  c.model.fusion.attended_activation = "none"
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = ml_collections.ConfigDict()

@@ -20,6 +20,7 @@ from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
+from wtal_jax.models.fusion.lgca import ATTENDED_ACTIVATIONS
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
@@ -121,6 +122,10 @@ def validate(config) -> None:
              "is the initial probability of each skip gate's unattended path:"
              f" use a value in (0, 1), or 0 for none; got "
              f"{fusion.get('gate_prior')}.")
+    _require(fusion.get("attended_activation", "none")
+             in ATTENDED_ACTIVATIONS, "model.fusion.attended_activation",
+             f"must be one of {ATTENDED_ACTIVATIONS}, got "
+             f"{fusion.get('attended_activation')!r}.")
   _require(_is_int(fusion.get("embed_dim", 0)) and fusion.get("embed_dim", 0) >= 0,
            "model.fusion.embed_dim",
            f"must be an integer >= 0 (0 = no embedding), got "

@@ -30,6 +30,9 @@ from wtal_jax.models.fusion import base
 from wtal_jax.models.fusion.cross_attention import CrossAttentionStage
 from wtal_jax.models.fusion.gates import GATE_KINDS, Gate, weighted_sum
 
+# Activations of the attended features X~ before they are gated.
+ATTENDED_ACTIVATIONS = ("none", "tanh")
+
 # Path labels per gate, in gate-output order (LGCA Table 6 notation).
 GATE_PATHS = {
     "skip1": ("X", "X̃(1)"),
@@ -73,6 +76,11 @@ class LeakyGatedCrossAttention(nn.Module):
       trained. With ``gate_centred_input`` a skip gate can then move single
       snippets away from its prior but never switch a whole video (an
       option; docs/method_notes.md).
+    attended_activation: ``none`` gates the attended features ``X~`` as the
+      cross-attention returns them (Eq. 7-11 as written); ``tanh`` activates
+      them first, everywhere they are used (paths and gate inputs), the
+      reading of LGCA §4.2's "the cross attended features are activated by
+      tanh as in [CAAV]" (an option; docs/method_notes.md).
   """
 
   embed_dim: int = 1024
@@ -85,6 +93,7 @@ class LeakyGatedCrossAttention(nn.Module):
   gate_prior: float = 0.0
   gate_centred_input: bool = False
   gate_fixed_bias: bool = False
+  attended_activation: str = "none"
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -96,7 +105,8 @@ class LeakyGatedCrossAttention(nn.Module):
                negative_slope=cfg.get("negative_slope", 0.01),
                gate_prior=cfg.get("gate_prior", 0.0),
                gate_centred_input=cfg.get("gate_centred_input", False),
-               gate_fixed_bias=cfg.get("gate_fixed_bias", False))
+               gate_fixed_bias=cfg.get("gate_fixed_bias", False),
+               attended_activation=cfg.get("attended_activation", "none"))
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, mask_BxT,
             train):
@@ -114,12 +124,19 @@ class LeakyGatedCrossAttention(nn.Module):
       raise ValueError(f"gate must be one of {GATE_KINDS}, got {self.gate!r}.")
     if self.num_stages not in (1, 2):
       raise ValueError(f"LGCA supports 1 or 2 stages, got {self.num_stages}.")
+    if self.attended_activation not in ATTENDED_ACTIVATIONS:
+      raise ValueError(f"attended_activation must be one of "
+                       f"{ATTENDED_ACTIVATIONS}, got "
+                       f"{self.attended_activation!r}.")
+    activate = jnp.tanh if self.attended_activation == "tanh" else (
+        lambda t: t)
     gated = self.gate != "none"
     use_skip = gated and self.skip_gates
     use_stage = gated and self.stage_gate and self.num_stages == 2
     x = base.embed_all(xs, self.embed_dim, self.negative_slope, mask_BxT)
 
-    tilde1 = CrossAttentionStage(name="stage1")(x[0], x[1], mask_BxT)
+    tilde1 = [activate(t) for t in
+              CrossAttentionStage(name="stage1")(x[0], x[1], mask_BxT)]
     z1 = []
     for m in range(2):
       if use_skip:
@@ -130,7 +147,8 @@ class LeakyGatedCrossAttention(nn.Module):
     if self.num_stages == 1:
       return base.fuse(z1)
 
-    tilde2 = CrossAttentionStage(name="stage2")(z1[0], z1[1], mask_BxT)
+    tilde2 = [activate(t) for t in
+              CrossAttentionStage(name="stage2")(z1[0], z1[1], mask_BxT)]
     out = []
     for m in range(2):
       if use_skip:
