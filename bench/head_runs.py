@@ -38,6 +38,8 @@ VARIANTS = {
     "lgca_per_snippet": {"gate_centred_input": True, "gate_fixed_bias": True},
     # Attended features activated by tanh before gating (LGCA §4.2).
     "lgca_tanh": {"attended_activation": "tanh"},
+    # CAAV's cross-attended tanh(X + X~(1)) as Eq. 8's X_att(1).
+    "lgca_eq4": {"stage1_feature": "cross_attended"},
 }
 
 

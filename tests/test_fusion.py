@@ -41,7 +41,8 @@ FUSION_CASES = (
     + [("lgca", {"num_stages": s, "gate": g})
        for s, g in itertools.product((1, 2), ("leaky", "soft", "hard", "none"))]
     + [("lgca", {"skip_gates": False}), ("lgca", {"stage_gate": False}),
-       ("lgca", {"attended_activation": "tanh"})])
+       ("lgca", {"attended_activation": "tanh"}),
+       ("lgca", {"stage1_feature": "cross_attended"})])
 
 
 def _case_id(case):
@@ -127,9 +128,11 @@ def test_cross_attention_stage_matches_numpy_reference():
     np.testing.assert_allclose(out_n[b, :n], ref_n, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("activation", ["none", "tanh"])
-def test_lgca_two_stage_matches_numpy_reference(activation):
-  module = _fusion("lgca", attended_activation=activation)
+@pytest.mark.parametrize("activation,stage1", [
+    ("none", "gated"), ("tanh", "gated"), ("none", "cross_attended")])
+def test_lgca_two_stage_matches_numpy_reference(activation, stage1):
+  module = _fusion("lgca", attended_activation=activation,
+                   stage1_feature=stage1)
   xs, mask = _inputs(4)
   mask = jnp.ones((B, T), bool)
   variables = module.init({"params": jax.random.PRNGKey(2)}, xs, mask,
@@ -150,11 +153,14 @@ def test_lgca_two_stage_matches_numpy_reference(activation):
     for m in range(2):
       u = gate(gate_module_name("skip1", m), t1[m])
       z1.append(relu(u[:, :1] * x[m] + u[:, 1:2] * t1[m]))
-    t2 = [act(t) for t in _np_cross_attention(z1[0], z1[1], p["stage2"]["W"])]
+    # Eq. 8's X_att(1): the gated Z(1), or CAAV's Eq. 4 feature.
+    a1 = (z1 if stage1 == "gated" else
+          [np.tanh(x[m] + t1[m]) for m in range(2)])
+    t2 = [act(t) for t in _np_cross_attention(a1[0], a1[1], p["stage2"]["W"])]
     for m in range(2):
       u2 = gate(gate_module_name("skip2", m), t2[m])
-      z2 = relu(u2[:, :1] * (x[m] + z1[m] + t2[m]) + u2[:, 1:2] * (x[m] + t2[m])
-                + u2[:, 2:3] * (z1[m] + t2[m]))
+      z2 = relu(u2[:, :1] * (x[m] + a1[m] + t2[m]) + u2[:, 1:2] * (x[m] + t2[m])
+                + u2[:, 2:3] * (a1[m] + t2[m]))
       us = gate(gate_module_name("stage", m), t2[m])
       ref = us[:, :1] * z1[m] + us[:, 1:2] * z2
       np.testing.assert_allclose(out.per_modality[m][b], ref, rtol=1e-4,

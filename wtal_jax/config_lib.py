@@ -91,6 +91,9 @@ def base_config() -> ml_collections.ConfigDict:
   # Activation of LGCA's attended features before gating: "none" (Eq. 7-11
   # as written) or "tanh" (an option, see models/fusion/lgca.py).
   c.model.fusion.attended_activation = "none"
+  # What plays X_att(1) in LGCA's Eq. 8: "gated" (Z(1)) or "cross_attended"
+  # (CAAV's tanh(X + X~(1))), an option (see models/fusion/lgca.py).
+  c.model.fusion.stage1_feature = "gated"
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = ml_collections.ConfigDict()

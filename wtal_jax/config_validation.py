@@ -20,7 +20,7 @@ from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
-from wtal_jax.models.fusion.lgca import ATTENDED_ACTIVATIONS
+from wtal_jax.models.fusion.lgca import ATTENDED_ACTIVATIONS, STAGE1_FEATURES
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
@@ -126,6 +126,10 @@ def validate(config) -> None:
              in ATTENDED_ACTIVATIONS, "model.fusion.attended_activation",
              f"must be one of {ATTENDED_ACTIVATIONS}, got "
              f"{fusion.get('attended_activation')!r}.")
+    _require(fusion.get("stage1_feature", "gated") in STAGE1_FEATURES,
+             "model.fusion.stage1_feature",
+             f"must be one of {STAGE1_FEATURES}, got "
+             f"{fusion.get('stage1_feature')!r}.")
   _require(_is_int(fusion.get("embed_dim", 0)) and fusion.get("embed_dim", 0) >= 0,
            "model.fusion.embed_dim",
            f"must be an integer >= 0 (0 = no embedding), got "

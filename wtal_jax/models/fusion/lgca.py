@@ -5,7 +5,8 @@ For each modality M (N is symmetric), with ``X`` the stage-0 embedding:
 * Stage 1: ``U1 = g1(X~^(1))`` over two paths and
   ``Z^(1) = ReLU(U1[0] X + U1[1] X~^(1))``.
 * Stage 2 cross-attends ``Z_M^(1)`` and ``Z_N^(1)`` (the gated stage-1 output
-  plays the role of ``X_att^(1)`` in Eq. 8); ``U2 = g2(X~^(2))`` weights three
+  plays the role of ``X_att^(1)`` in Eq. 8; ``stage1_feature="cross_attended"``
+  uses CAAV's ``tanh(X + X~^(1))`` there instead); ``U2 = g2(X~^(2))`` weights three
   paths: ``Z^(2) = ReLU(U2[0](X + Z^(1) + X~^(2)) + U2[1](X + X~^(2)) +
   U2[2](Z^(1) + X~^(2)))``.
 * Stage gate: ``Us = gs(X~^(2))``, ``Z = Us[0] Z^(1) + Us[1] Z^(2)``.
@@ -32,6 +33,8 @@ from wtal_jax.models.fusion.gates import GATE_KINDS, Gate, weighted_sum
 
 # Activations of the attended features X~ before they are gated.
 ATTENDED_ACTIVATIONS = ("none", "tanh")
+# What stands for X_att(1) in Eq. 8 and feeds the stage-2 cross-attention.
+STAGE1_FEATURES = ("gated", "cross_attended")
 
 # Path labels per gate, in gate-output order (LGCA Table 6 notation).
 GATE_PATHS = {
@@ -81,6 +84,13 @@ class LeakyGatedCrossAttention(nn.Module):
       them first, everywhere they are used (paths and gate inputs), the
       reading of LGCA §4.2's "the cross attended features are activated by
       tanh as in [CAAV]" (an option; docs/method_notes.md).
+    stage1_feature: what plays ``X_att(1)`` in Eq. 8 and is cross-attended
+      at stage 2: ``gated``, the gated stage-1 output ``Z(1)`` (the
+      default), or ``cross_attended``, CAAV's ``tanh(X + X~(1))`` (Eq. 4),
+      with which Eq. 8's first path is exactly the argument of CAAV's
+      stage-2 ``tanh`` ("same as multi-stage cross-attention, ignoring the
+      use of ReLU"); ``Z(1)`` then only reaches the output through the stage
+      gate (an option; docs/method_notes.md).
   """
 
   embed_dim: int = 1024
@@ -94,6 +104,7 @@ class LeakyGatedCrossAttention(nn.Module):
   gate_centred_input: bool = False
   gate_fixed_bias: bool = False
   attended_activation: str = "none"
+  stage1_feature: str = "gated"
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -106,7 +117,8 @@ class LeakyGatedCrossAttention(nn.Module):
                gate_prior=cfg.get("gate_prior", 0.0),
                gate_centred_input=cfg.get("gate_centred_input", False),
                gate_fixed_bias=cfg.get("gate_fixed_bias", False),
-               attended_activation=cfg.get("attended_activation", "none"))
+               attended_activation=cfg.get("attended_activation", "none"),
+               stage1_feature=cfg.get("stage1_feature", "gated"))
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, mask_BxT,
             train):
@@ -128,6 +140,9 @@ class LeakyGatedCrossAttention(nn.Module):
       raise ValueError(f"attended_activation must be one of "
                        f"{ATTENDED_ACTIVATIONS}, got "
                        f"{self.attended_activation!r}.")
+    if self.stage1_feature not in STAGE1_FEATURES:
+      raise ValueError(f"stage1_feature must be one of {STAGE1_FEATURES}, "
+                       f"got {self.stage1_feature!r}.")
     activate = jnp.tanh if self.attended_activation == "tanh" else (
         lambda t: t)
     gated = self.gate != "none"
@@ -147,17 +162,21 @@ class LeakyGatedCrossAttention(nn.Module):
     if self.num_stages == 1:
       return base.fuse(z1)
 
+    if self.stage1_feature == "cross_attended":
+      att1 = [jnp.tanh(x[m] + tilde1[m]) for m in range(2)]
+    else:
+      att1 = z1
     tilde2 = [activate(t) for t in
-              CrossAttentionStage(name="stage2")(z1[0], z1[1], mask_BxT)]
+              CrossAttentionStage(name="stage2")(att1[0], att1[1], mask_BxT)]
     out = []
     for m in range(2):
       if use_skip:
         u2 = self._gate("skip2", m, 3, tilde2[m], mask_BxT, train)
         z2 = nn.relu(weighted_sum(
-            [x[m] + z1[m] + tilde2[m], x[m] + tilde2[m], z1[m] + tilde2[m]],
-            u2))
+            [x[m] + att1[m] + tilde2[m], x[m] + tilde2[m],
+             att1[m] + tilde2[m]], u2))
       else:
-        z2 = jnp.tanh(x[m] + z1[m] + tilde2[m])
+        z2 = jnp.tanh(x[m] + att1[m] + tilde2[m])
       if use_stage:
         us = self._gate("stage", m, 2, tilde2[m], mask_BxT, train)
         out.append(weighted_sum([z1[m], z2], us))
