@@ -40,6 +40,8 @@ VARIANTS = {
     "lgca_tanh": {"attended_activation": "tanh"},
     # CAAV's cross-attended tanh(X + X~(1)) as Eq. 8's X_att(1).
     "lgca_eq4": {"stage1_feature": "cross_attended"},
+    # CAAV's tanh on the gated stage outputs instead of Eq. 7/9's ReLU.
+    "lgca_tanh_out": {"gated_activation": "tanh"},
 }
 
 

@@ -64,6 +64,8 @@ def test_nan_loss_stops_with_step_and_term_and_keeps_last_checkpoint(
     ("model.fusion.attended_activation", "relu",
      "model.fusion.attended_activation"),
     ("model.fusion.stage1_feature", "z1", "model.fusion.stage1_feature"),
+    ("model.fusion.gated_activation", "gelu",
+     "model.fusion.gated_activation"),
     ("data.normalize", "zscore", "data.normalize"),
     ("model.head.dropout", 1.0, "model.head.dropout"),
     ("model.head.classifier", "sigmoid", "model.head.classifier"),

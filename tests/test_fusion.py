@@ -42,7 +42,8 @@ FUSION_CASES = (
        for s, g in itertools.product((1, 2), ("leaky", "soft", "hard", "none"))]
     + [("lgca", {"skip_gates": False}), ("lgca", {"stage_gate": False}),
        ("lgca", {"attended_activation": "tanh"}),
-       ("lgca", {"stage1_feature": "cross_attended"})])
+       ("lgca", {"stage1_feature": "cross_attended"}),
+       ("lgca", {"gated_activation": "tanh"})])
 
 
 def _case_id(case):
@@ -128,11 +129,12 @@ def test_cross_attention_stage_matches_numpy_reference():
     np.testing.assert_allclose(out_n[b, :n], ref_n, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("activation,stage1", [
-    ("none", "gated"), ("tanh", "gated"), ("none", "cross_attended")])
-def test_lgca_two_stage_matches_numpy_reference(activation, stage1):
+@pytest.mark.parametrize("activation,stage1,gated", [
+    ("none", "gated", "relu"), ("tanh", "gated", "relu"),
+    ("none", "cross_attended", "relu"), ("none", "gated", "tanh")])
+def test_lgca_two_stage_matches_numpy_reference(activation, stage1, gated):
   module = _fusion("lgca", attended_activation=activation,
-                   stage1_feature=stage1)
+                   stage1_feature=stage1, gated_activation=gated)
   xs, mask = _inputs(4)
   mask = jnp.ones((B, T), bool)
   variables = module.init({"params": jax.random.PRNGKey(2)}, xs, mask,
@@ -140,7 +142,7 @@ def test_lgca_two_stage_matches_numpy_reference(activation, stage1):
   out = module.apply(variables, xs, mask, train=False)
   p = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64),
                              variables["params"])
-  relu = lambda v: np.maximum(v, 0)
+  out_act = np.tanh if gated == "tanh" else (lambda v: np.maximum(v, 0))
   leaky = lambda v: np.where(v > 0, v, 0.01 * v)
   gate = lambda name, v: _np_softmax(
       (v @ p[name]["fc"]["kernel"] + p[name]["fc"]["bias"]) / 0.1, -1)
@@ -152,14 +154,14 @@ def test_lgca_two_stage_matches_numpy_reference(activation, stage1):
     z1 = []
     for m in range(2):
       u = gate(gate_module_name("skip1", m), t1[m])
-      z1.append(relu(u[:, :1] * x[m] + u[:, 1:2] * t1[m]))
+      z1.append(out_act(u[:, :1] * x[m] + u[:, 1:2] * t1[m]))
     # Eq. 8's X_att(1): the gated Z(1), or CAAV's Eq. 4 feature.
     a1 = (z1 if stage1 == "gated" else
           [np.tanh(x[m] + t1[m]) for m in range(2)])
     t2 = [act(t) for t in _np_cross_attention(a1[0], a1[1], p["stage2"]["W"])]
     for m in range(2):
       u2 = gate(gate_module_name("skip2", m), t2[m])
-      z2 = relu(u2[:, :1] * (x[m] + a1[m] + t2[m]) + u2[:, 1:2] * (x[m] + t2[m])
+      z2 = out_act(u2[:, :1] * (x[m] + a1[m] + t2[m]) + u2[:, 1:2] * (x[m] + t2[m])
                 + u2[:, 2:3] * (a1[m] + t2[m]))
       us = gate(gate_module_name("stage", m), t2[m])
       ref = us[:, :1] * z1[m] + us[:, 1:2] * z2

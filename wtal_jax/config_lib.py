@@ -94,6 +94,9 @@ def base_config() -> ml_collections.ConfigDict:
   # What plays X_att(1) in LGCA's Eq. 8: "gated" (Z(1)) or "cross_attended"
   # (CAAV's tanh(X + X~(1))), an option (see models/fusion/lgca.py).
   c.model.fusion.stage1_feature = "gated"
+  # Activation of LGCA's gated stage outputs: "relu" (Eq. 7, 9) or "tanh"
+  # (CAAV's; an option, see models/fusion/lgca.py).
+  c.model.fusion.gated_activation = "relu"
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = ml_collections.ConfigDict()

@@ -20,7 +20,8 @@ from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
-from wtal_jax.models.fusion.lgca import ATTENDED_ACTIVATIONS, STAGE1_FEATURES
+from wtal_jax.models.fusion.lgca import (ATTENDED_ACTIVATIONS,
+                                        GATED_ACTIVATIONS, STAGE1_FEATURES)
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
@@ -130,6 +131,10 @@ def validate(config) -> None:
              "model.fusion.stage1_feature",
              f"must be one of {STAGE1_FEATURES}, got "
              f"{fusion.get('stage1_feature')!r}.")
+    _require(fusion.get("gated_activation", "relu") in GATED_ACTIVATIONS,
+             "model.fusion.gated_activation",
+             f"must be one of {GATED_ACTIVATIONS}, got "
+             f"{fusion.get('gated_activation')!r}.")
   _require(_is_int(fusion.get("embed_dim", 0)) and fusion.get("embed_dim", 0) >= 0,
            "model.fusion.embed_dim",
            f"must be an integer >= 0 (0 = no embedding), got "

@@ -33,6 +33,8 @@ from wtal_jax.models.fusion.gates import GATE_KINDS, Gate, weighted_sum
 
 # Activations of the attended features X~ before they are gated.
 ATTENDED_ACTIVATIONS = ("none", "tanh")
+# Activations of the gated stage outputs Z(1), Z(2) (Eq. 7 and 9).
+GATED_ACTIVATIONS = ("relu", "tanh")
 # What stands for X_att(1) in Eq. 8 and feeds the stage-2 cross-attention.
 STAGE1_FEATURES = ("gated", "cross_attended")
 
@@ -91,6 +93,12 @@ class LeakyGatedCrossAttention(nn.Module):
       stage-2 ``tanh`` ("same as multi-stage cross-attention, ignoring the
       use of ReLU"); ``Z(1)`` then only reaches the output through the stage
       gate (an option; docs/method_notes.md).
+    gated_activation: activation of the gated stage outputs ``Z(1)`` and
+      ``Z(2)``: ``relu`` as in Eq. 7 and 9, or ``tanh``, CAAV's activation of
+      its stage outputs (Eq. 4), so that a head tuned on CAAV's bounded
+      features reads features of the same range (an option, off the paper;
+      behind CAAV's open-max head the ReLU output makes mu collapse,
+      docs/method_notes.md).
   """
 
   embed_dim: int = 1024
@@ -105,6 +113,7 @@ class LeakyGatedCrossAttention(nn.Module):
   gate_fixed_bias: bool = False
   attended_activation: str = "none"
   stage1_feature: str = "gated"
+  gated_activation: str = "relu"
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -118,7 +127,8 @@ class LeakyGatedCrossAttention(nn.Module):
                gate_centred_input=cfg.get("gate_centred_input", False),
                gate_fixed_bias=cfg.get("gate_fixed_bias", False),
                attended_activation=cfg.get("attended_activation", "none"),
-               stage1_feature=cfg.get("stage1_feature", "gated"))
+               stage1_feature=cfg.get("stage1_feature", "gated"),
+               gated_activation=cfg.get("gated_activation", "relu"))
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, mask_BxT,
             train):
@@ -143,6 +153,10 @@ class LeakyGatedCrossAttention(nn.Module):
     if self.stage1_feature not in STAGE1_FEATURES:
       raise ValueError(f"stage1_feature must be one of {STAGE1_FEATURES}, "
                        f"got {self.stage1_feature!r}.")
+    if self.gated_activation not in GATED_ACTIVATIONS:
+      raise ValueError(f"gated_activation must be one of {GATED_ACTIVATIONS}"
+                       f", got {self.gated_activation!r}.")
+    out_act = jnp.tanh if self.gated_activation == "tanh" else nn.relu
     activate = jnp.tanh if self.attended_activation == "tanh" else (
         lambda t: t)
     gated = self.gate != "none"
@@ -156,7 +170,7 @@ class LeakyGatedCrossAttention(nn.Module):
     for m in range(2):
       if use_skip:
         u1 = self._gate("skip1", m, 2, tilde1[m], mask_BxT, train)
-        z1.append(nn.relu(weighted_sum([x[m], tilde1[m]], u1)))
+        z1.append(out_act(weighted_sum([x[m], tilde1[m]], u1)))
       else:
         z1.append(jnp.tanh(x[m] + tilde1[m]))
     if self.num_stages == 1:
@@ -172,7 +186,7 @@ class LeakyGatedCrossAttention(nn.Module):
     for m in range(2):
       if use_skip:
         u2 = self._gate("skip2", m, 3, tilde2[m], mask_BxT, train)
-        z2 = nn.relu(weighted_sum(
+        z2 = out_act(weighted_sum(
             [x[m] + att1[m] + tilde2[m], x[m] + tilde2[m],
              att1[m] + tilde2[m]], u2))
       else:
