@@ -25,6 +25,7 @@ run) and the full metrics as JSON to ``bench/results/``.
 
   python bench/heads.py [--heads=um,asl] [--fusions=own,lgca] \
       [--seeds=0,1,2] [--jobs=2] [--steps=0] [--noaudio_visual] \
+      [--norgb_flow] \
       [--workdir=DIR]
 
 The synthetic dataset is built on first use. With ``--workdir`` the bench
@@ -62,6 +63,9 @@ _FUSIONS = flags.DEFINE_list("fusions", ["own", "lgca"], "Fusion columns: "
                              "(lgca_xavier, ...) or a fusion kind.")
 _AV = flags.DEFINE_boolean("audio_visual", True, "Also run CAAV on "
                            "audio-visual features (rgb+flow, audio).")
+_RGB_FLOW = flags.DEFINE_boolean("rgb_flow", True, "Run the heads on RGB + "
+                                 "flow (--norgb_flow --audio_visual: only "
+                                 "the audio-visual rows).")
 _STEPS = flags.DEFINE_integer("steps", 0, "Training steps of every run (0: "
                               "each config's :synthetic budget).")
 _SNIPPETS = flags.DEFINE_integer("num_snippets", 0,
@@ -92,11 +96,12 @@ def apply_budget(config, seed: int):
                   builder_config=_BUILDER.value, data_dir=_DATA_DIR.value)
 
 
-def table_rows(heads, found) -> list[str]:
-  """The rows to run: every head on RGB + flow, then the audio-visual ones
-  (with ``--audio_visual``) whose head is among ``heads``."""
-  out = list(heads)
-  if _AV.value:
+def table_rows(heads, found, rgb_flow: bool = True,
+               audio_visual: bool = True) -> list[str]:
+  """The rows to run: every head on RGB + flow (``--rgb_flow``), then the
+  audio-visual ones (``--audio_visual``) whose head is among ``heads``."""
+  out = list(heads) if rgb_flow else []
+  if audio_visual:
     out += sorted({r for (r, _) in found if r.endswith(AV_SUFFIX)
                    and r.removesuffix(AV_SUFFIX) in heads})
   return out
@@ -119,7 +124,7 @@ def main(argv):
   rows, t0 = {}, time.time()
   runs = []
   for seed in _SEEDS.value:
-    for row in table_rows(heads, found):
+    for row in table_rows(heads, found, _RGB_FLOW.value, _AV.value):
       for fusion in _FUSIONS.value:
         recipe, config = config_for(row, fusion, found)
         config = apply_budget(config.copy_and_resolve_references(), int(seed))

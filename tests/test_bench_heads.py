@@ -300,3 +300,14 @@ def test_workers_exit_when_the_bench_is_killed(tmp_path):
 def test_interrupted_bench_terminates_its_running_workers(tmp_path):
   pids = _run_bench_then(tmp_path, "interrupt")
   assert not any(_alive(pid) for pid in pids), pids
+
+
+def test_rows_follow_the_stream_flags():
+  found = head_runs.thumos_configs()
+  assert heads.table_rows(["um", "caav"], found) == [
+      "um", "caav", "caav (audio-visual)"]
+  assert heads.table_rows(["um", "caav"], found, audio_visual=False) == [
+      "um", "caav"]
+  assert heads.table_rows(["um", "caav"], found, rgb_flow=False) == [
+      "caav (audio-visual)"]
+  assert heads.table_rows(["um"], found, rgb_flow=False) == []
