@@ -24,13 +24,13 @@ def ref_upsample(x, scale):
   return out
 
 
-def ref_iou(s1, e1, s2, e2):
-  inter = max(min(e1, e2) - max(s1, s2), 0.0)
-  union = (e1 - s1) + (e2 - s2) - inter
+def ref_iou(s1, e1, s2, e2, offset=0.0):
+  inter = max(min(e1, e2) - max(s1, s2) + offset, 0.0)
+  union = (e1 - s1 + offset) + (e2 - s2 + offset) - inter
   return inter / union if union > 0 else 0.0
 
 
-def ref_nms(props, kind, iou_thr, sigma):
+def ref_nms(props, kind, iou_thr, sigma, offset=0.0):
   out = []
   for c in sorted({p[0] for p in props}):
     items = [p for p in props if p[0] == c]
@@ -41,7 +41,8 @@ def ref_nms(props, kind, iou_thr, sigma):
       out.append((c, items[i][1], items[i][2], scores[i]))
       alive.remove(i)
       for j in list(alive):
-        ov = ref_iou(items[j][1], items[j][2], items[i][1], items[i][2])
+        ov = ref_iou(items[j][1], items[j][2], items[i][1], items[i][2],
+                     offset)
         if kind == "soft":
           scores[j] = scores[j] * np.exp(-(ov * ov) / sigma)
         elif kind == "hard" and ov >= iou_thr:
@@ -52,7 +53,7 @@ def ref_nms(props, kind, iou_thr, sigma):
 def ref_oic(cas, att, scores, sps, activation, thresholds, scale, min_len=1,
             outer_ratio=0.25, gamma=0.2, class_threshold=0.2,
             score_activation="cas", score_on_thresholded=False, nms="soft",
-            nms_iou=0.6, nms_sigma=0.3):
+            nms_iou=0.6, nms_sigma=0.3, nms_length_offset=0.0):
   cls = np.where(scores >= class_threshold)[0]
   if len(cls) == 0:
     cls = np.array([np.argmax(scores)])
@@ -87,7 +88,7 @@ def ref_oic(cas, att, scores, sps, activation, thresholds, scale, min_len=1,
           outer = np.mean(sc[outer_list]) if outer_list else 0.0
           props.append((int(c), g[0] * sps / scale, (g[-1] + 1) * sps / scale,
                         inner - outer + gamma * scores[c]))
-  return ref_nms(props, nms, nms_iou, nms_sigma)
+  return ref_nms(props, nms, nms_iou, nms_sigma, nms_length_offset)
 
 
 def ref_wtalc(cas, scores, sps):
@@ -230,6 +231,42 @@ def test_batched_nms_matches_sequential_loop(kind):
     want = _as_sorted(ref_nms(props, kind, 0.5, 0.3))
     got = _as_sorted(list(zip(group[keep], s[keep], e[keep], new)))
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("kind", ["hard", "soft"])
+def test_batched_nms_with_length_offset_matches_sequential_loop(kind):
+  rng = np.random.default_rng(6)
+  for _ in range(20):
+    n = int(rng.integers(0, 80))
+    group = rng.integers(0, 4, n)
+    s = np.round(rng.uniform(0, 30, n), 2)
+    e = s + np.round(rng.uniform(0, 3, n), 2)
+    sc = rng.uniform(-0.5, 1, n)
+    keep, new = nms_lib.batched_nms(group, s, e, sc, kind=kind, iou=0.6,
+                                    sigma=0.3, length_offset=1.0)
+    props = list(zip(group.tolist(), s.tolist(), e.tolist(), sc.tolist()))
+    want = _as_sorted(ref_nms(props, kind, 0.6, 0.3, offset=1.0))
+    got = _as_sorted(list(zip(group[keep], s[keep], e[keep], new)))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_length_offset_suppresses_short_neighbours():
+  # [0, 1] and [1.5, 2.5]: disjoint, tIoU 0; with a second added to each
+  # length they overlap by 0.5 of a 3.5-long union, 1/7 >= 0.1.
+  args = (np.zeros(2, int), np.array([0.0, 1.5]), np.array([1.0, 2.5]),
+          np.array([0.9, 0.8]))
+  keep, _ = nms_lib.batched_nms(*args, kind="hard", iou=0.1)
+  np.testing.assert_array_equal(keep, [0, 1])
+  keep, _ = nms_lib.batched_nms(*args, kind="hard", iou=0.1,
+                                length_offset=1.0)
+  np.testing.assert_array_equal(keep, [0])
+  # The same two runs from oic at 0.5 s a snippet: [0, 1] and [1.5, 2.5].
+  cas = np.array([[1.0], [1.0], [0.0], [1.0], [1.0]])
+  for offset, count in ((0.0, 2), (1.0, 1)):
+    d = ev.postprocess("oic", cas, None, np.array([0.5]), 0.5, "v",
+                       thresholds=[0.5], scale=1, min_len=2, nms="hard",
+                       nms_iou=0.1, nms_length_offset=offset)
+    assert len(d.label) == count
 
 
 def test_hard_nms_leaves_no_overlap_above_threshold():

@@ -11,8 +11,11 @@ score, then
 
 Ties in the current score go to the earliest row. The tIoU is continuous and
 in seconds, ``inter / (len_a + len_b - inter)``, taken as 0 for two
-zero-length segments (the public code adds 1 to lengths measured in seconds
-or in snippets; that offset is not reproduced).
+zero-length segments. The public code adds 1 to lengths measured in seconds
+or in snippets (``x2 - x1 + 1``, an image-pixel convention that inflates the
+overlap of short segments); ``length_offset = 1`` reproduces it (UM's
+``utils.nms``: ``inter = max(0, min(e) - max(s) + 1)``, lengths ``e - s +
+1``), and the default 0 does not.
 
 The loop is sequential within a group but independent across groups, so it
 runs for all groups at once on a padded ``(groups, max_size)`` score matrix:
@@ -28,16 +31,17 @@ import numpy as np
 NMS_KINDS = ("none", "hard", "soft")
 
 
-def _iou(s1, e1, s2, e2):
-  inter = np.maximum(np.minimum(e1, e2) - np.maximum(s1, s2), 0.0)
-  union = (e1 - s1) + (e2 - s2) - inter
+def _iou(s1, e1, s2, e2, offset=0.0):
+  inter = np.maximum(np.minimum(e1, e2) - np.maximum(s1, s2) + offset, 0.0)
+  union = (e1 - s1 + offset) + (e2 - s2 + offset) - inter
   with np.errstate(invalid="ignore", divide="ignore"):
     return np.where(union > 0, inter / union, 0.0)
 
 
 def batched_nms(group: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
                 score: np.ndarray, kind: str = "soft", iou: float = 0.6,
-                sigma: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+                sigma: float = 0.3, length_offset: float = 0.0
+                ) -> tuple[np.ndarray, np.ndarray]:
   """Runs NMS independently within each group.
 
   Args:
@@ -47,6 +51,8 @@ def batched_nms(group: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
     kind: ``"hard"``, ``"soft"`` (Gaussian) or ``"none"``.
     iou: Suppression threshold of hard NMS (suppress when tIoU >= iou).
     sigma: Gaussian width of soft-NMS.
+    length_offset: Added to each length and to the intersection in the tIoU
+      (0: the plain tIoU; 1: the public code's ``e - s + 1``).
 
   Returns:
     ``(keep, new_score)``: indices of the kept segments in ascending order,
@@ -73,13 +79,13 @@ def batched_nms(group: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
     sel = np.flatnonzero(bucket == b)
     rows = [order[first[g]:first[g] + counts[g]] for g in sel]
     _run_bucket(rows, counts[sel], t_start, t_end, score, kind, iou, sigma,
-                kept, final)
+                kept, final, length_offset)
   keep = np.flatnonzero(kept)
   return keep, final[keep]
 
 
 def _run_bucket(rows, sizes, t_start, t_end, score, kind, iou_thr, sigma,
-                kept_out, final_out):
+                kept_out, final_out, offset=0.0):
   """Sequential NMS for a bucket of groups, one selection per group a step."""
   # Largest groups first: the groups still running at step k are a prefix.
   by_size = np.argsort(-sizes, kind="stable")
@@ -108,7 +114,7 @@ def _run_bucket(rows, sizes, t_start, t_end, score, kind, iou_thr, sigma,
     final_out[src[r_has, j_has]] = blk_cur[r_has, j_has]
     blk_alive[r_has, j_has] = False
     blk_cur[r_has, j_has] = -np.inf
-    ov = _iou(ts[:m], te[:m], ts[ar, j][:, None], te[ar, j][:, None])
+    ov = _iou(ts[:m], te[:m], ts[ar, j][:, None], te[ar, j][:, None], offset)
     upd = blk_alive & has[:, None]
     if kind == "soft":
       with np.errstate(invalid="ignore"):  # -inf * 0 on dead padding only.

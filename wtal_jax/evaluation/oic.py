@@ -29,7 +29,8 @@ For one video, with ``T`` real snippets and ``C`` action classes:
    ``[s, e]`` becomes ``[s, e + 1]`` in those units.
 6. **NMS** per class (see :mod:`wtal_jax.evaluation.nms`): ``"hard"`` with
    ``nms_iou`` (UM 0.6, ASL 0.4) or Gaussian ``"soft"`` with ``nms_sigma``
-   (HAM-Net and CO2-Net 0.3), tIoU on seconds.
+   (HAM-Net and CO2-Net 0.3), tIoU on seconds (``nms_length_offset = 1``
+   adds one second to every length, as the public code's ``nms`` does).
 
 The whole video is handled with array operations: one boolean
 ``(thresholds, classes, T * scale)`` mask per pass, run extraction by
@@ -92,7 +93,8 @@ def oic_proposals(cas_TxC: np.ndarray, attention_T: np.ndarray | None,
                   gamma: float = 0.2, class_threshold: float = 0.2,
                   score_activation: str = "cas",
                   score_on_thresholded: bool = False, nms: str = "soft",
-                  nms_iou: float = 0.6, nms_sigma: float = 0.3
+                  nms_iou: float = 0.6, nms_sigma: float = 0.3,
+                  nms_length_offset: float = 0.0
                   ) -> tuple[Proposals, NmsSpec]:
   """Proposals of one video by the ``oic`` recipe (see the module docstring).
 
@@ -113,6 +115,8 @@ def oic_proposals(cas_TxC: np.ndarray, attention_T: np.ndarray | None,
     nms: ``"hard"``, ``"soft"`` or ``"none"``.
     nms_iou: Hard-NMS tIoU threshold.
     nms_sigma: Soft-NMS Gaussian width.
+    nms_length_offset: Added to segment lengths in the NMS tIoU (1: the
+      public code's ``e - s + 1`` in seconds; see nms.py).
 
   Returns:
     The proposals before NMS, and the NMS to apply per class.
@@ -171,4 +175,5 @@ def oic_proposals(cas_TxC: np.ndarray, attention_T: np.ndarray | None,
         label=label, t_start=s * seconds_per_snippet / scale,
         t_end=e * seconds_per_snippet / scale,
         score=inner - outer + gamma * video_scores_C[label]))
-  return Proposals.concatenate(parts), NmsSpec(nms, nms_iou, nms_sigma)
+  return Proposals.concatenate(parts), NmsSpec(
+      nms, nms_iou, nms_sigma, nms_length_offset)

@@ -103,7 +103,8 @@ def postprocess_many(recipe: str, cas_list: Sequence[np.ndarray],
   num_classes = int(allp.label.max()) + 1 if len(allp) else 1
   keep, score = nms_lib.batched_nms(
       video_index * num_classes + allp.label, allp.t_start, allp.t_end,
-      allp.score, kind=spec.kind, iou=spec.iou, sigma=spec.sigma)
+      allp.score, kind=spec.kind, iou=spec.iou, sigma=spec.sigma,
+      length_offset=spec.length_offset)
   ids = np.asarray([str(v) for v in video_ids])
   return Detections(video=ids[video_index[keep]] if n else ids,
                     label=allp.label[keep], t_start=allp.t_start[keep],

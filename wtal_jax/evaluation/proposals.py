@@ -40,3 +40,7 @@ class NmsSpec:
   kind: str = "none"
   iou: float = 0.6
   sigma: float = 0.3
+  # Added to every segment length (and to the intersection) in the tIoU;
+  # 1 reproduces public code that measures lengths in seconds as ``e - s +
+  # 1`` (see nms.py).
+  length_offset: float = 0.0
