@@ -42,11 +42,10 @@ VARIANTS = {
     "lgca_eq4": {"stage1_feature": "cross_attended"},
     # CAAV's tanh on the gated stage outputs instead of Eq. 7/9's ReLU.
     "lgca_tanh_out": {"gated_activation": "tanh"},
-    # Both: per-snippet skip gates and tanh on the gated outputs.
-    "lgca_per_snippet_tanh_out": {"gate_centred_input": True,
-                                  "gate_fixed_bias": True,
-                                  "gated_activation": "tanh"},
 }
+# Both: per-snippet skip gates and tanh on the gated outputs.
+VARIANTS["lgca_per_snippet_tanh_out"] = {**VARIANTS["lgca_per_snippet"],
+                                         **VARIANTS["lgca_tanh_out"]}
 
 
 def row_name(head: str, modalities) -> str | None:

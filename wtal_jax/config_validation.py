@@ -20,8 +20,7 @@ from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
-from wtal_jax.models.fusion.lgca import (ATTENDED_ACTIVATIONS,
-                                        GATED_ACTIVATIONS, STAGE1_FEATURES)
+from wtal_jax.models.fusion.lgca import OPTION_CHOICES as LGCA_CHOICES
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
@@ -123,18 +122,10 @@ def validate(config) -> None:
              "is the initial probability of each skip gate's unattended path:"
              f" use a value in (0, 1), or 0 for none; got "
              f"{fusion.get('gate_prior')}.")
-    _require(fusion.get("attended_activation", "none")
-             in ATTENDED_ACTIVATIONS, "model.fusion.attended_activation",
-             f"must be one of {ATTENDED_ACTIVATIONS}, got "
-             f"{fusion.get('attended_activation')!r}.")
-    _require(fusion.get("stage1_feature", "gated") in STAGE1_FEATURES,
-             "model.fusion.stage1_feature",
-             f"must be one of {STAGE1_FEATURES}, got "
-             f"{fusion.get('stage1_feature')!r}.")
-    _require(fusion.get("gated_activation", "relu") in GATED_ACTIVATIONS,
-             "model.fusion.gated_activation",
-             f"must be one of {GATED_ACTIVATIONS}, got "
-             f"{fusion.get('gated_activation')!r}.")
+    for name, choices in LGCA_CHOICES.items():
+      _require(fusion.get(name, choices[0]) in choices,
+               f"model.fusion.{name}",
+               f"must be one of {choices}, got {fusion.get(name)!r}.")
   _require(_is_int(fusion.get("embed_dim", 0)) and fusion.get("embed_dim", 0) >= 0,
            "model.fusion.embed_dim",
            f"must be an integer >= 0 (0 = no embedding), got "

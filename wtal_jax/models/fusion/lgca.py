@@ -31,12 +31,15 @@ from wtal_jax.models.fusion import base
 from wtal_jax.models.fusion.cross_attention import CrossAttentionStage
 from wtal_jax.models.fusion.gates import GATE_KINDS, Gate, weighted_sum
 
-# Activations of the attended features X~ before they are gated.
-ATTENDED_ACTIVATIONS = ("none", "tanh")
-# Activations of the gated stage outputs Z(1), Z(2) (Eq. 7 and 9).
-GATED_ACTIVATIONS = ("relu", "tanh")
-# What stands for X_att(1) in Eq. 8 and feeds the stage-2 cross-attention.
-STAGE1_FEATURES = ("gated", "cross_attended")
+# The choices of LGCA's string options, the paper's first (see the class).
+OPTION_CHOICES = {
+    # Activation of the attended features X~ before they are gated.
+    "attended_activation": ("none", "tanh"),
+    # What stands for X_att(1) in Eq. 8 and feeds the stage-2 attention.
+    "stage1_feature": ("gated", "cross_attended"),
+    # Activation of the gated stage outputs Z(1), Z(2) (Eq. 7 and 9).
+    "gated_activation": ("relu", "tanh"),
+}
 
 # Path labels per gate, in gate-output order (LGCA Table 6 notation).
 GATE_PATHS = {
@@ -126,9 +129,7 @@ class LeakyGatedCrossAttention(nn.Module):
                gate_prior=cfg.get("gate_prior", 0.0),
                gate_centred_input=cfg.get("gate_centred_input", False),
                gate_fixed_bias=cfg.get("gate_fixed_bias", False),
-               attended_activation=cfg.get("attended_activation", "none"),
-               stage1_feature=cfg.get("stage1_feature", "gated"),
-               gated_activation=cfg.get("gated_activation", "relu"))
+               **{k: cfg.get(k, v[0]) for k, v in OPTION_CHOICES.items()})
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, mask_BxT,
             train):
@@ -146,16 +147,10 @@ class LeakyGatedCrossAttention(nn.Module):
       raise ValueError(f"gate must be one of {GATE_KINDS}, got {self.gate!r}.")
     if self.num_stages not in (1, 2):
       raise ValueError(f"LGCA supports 1 or 2 stages, got {self.num_stages}.")
-    if self.attended_activation not in ATTENDED_ACTIVATIONS:
-      raise ValueError(f"attended_activation must be one of "
-                       f"{ATTENDED_ACTIVATIONS}, got "
-                       f"{self.attended_activation!r}.")
-    if self.stage1_feature not in STAGE1_FEATURES:
-      raise ValueError(f"stage1_feature must be one of {STAGE1_FEATURES}, "
-                       f"got {self.stage1_feature!r}.")
-    if self.gated_activation not in GATED_ACTIVATIONS:
-      raise ValueError(f"gated_activation must be one of {GATED_ACTIVATIONS}"
-                       f", got {self.gated_activation!r}.")
+    for name, choices in OPTION_CHOICES.items():
+      if getattr(self, name) not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got "
+                         f"{getattr(self, name)!r}.")
     out_act = jnp.tanh if self.gated_activation == "tanh" else nn.relu
     activate = jnp.tanh if self.attended_activation == "tanh" else (
         lambda t: t)
@@ -176,7 +171,8 @@ class LeakyGatedCrossAttention(nn.Module):
     if self.num_stages == 1:
       return base.fuse(z1)
 
-    if self.stage1_feature == "cross_attended":
+    # Without skip gates Z(1) already is CAAV's tanh(X + X~(1)).
+    if self.stage1_feature == "cross_attended" and use_skip:
       att1 = [jnp.tanh(x[m] + tilde1[m]) for m in range(2)]
     else:
       att1 = z1
