@@ -42,6 +42,9 @@ VARIANTS = {
     "lgca_eq4": {"stage1_feature": "cross_attended"},
     # CAAV's tanh on the gated stage outputs instead of Eq. 7/9's ReLU.
     "lgca_tanh_out": {"gated_activation": "tanh"},
+    # LGCA in place of a head's own cross-modal module (CO2-Net's CCM)
+    # instead of on top of it.
+    "lgca_without_ccm": {"recalibration": "none"},
 }
 # Both: per-snippet skip gates and tanh on the gated outputs.
 VARIANTS["lgca_per_snippet_tanh_out"] = {**VARIANTS["lgca_per_snippet"],

@@ -12,10 +12,12 @@ Only records at the same budget (steps, crops, batch, data) are merged. A
 run (row, fusion, seed) present in several records must have the same
 result in each; otherwise the merge stops and names both files. A row that
 a later piece re-ran under a changed recipe is left out of the older record
-by name, and the merged JSON lists what was left out:
+by name (or one column of it, FILE:ROW:FUSION), and the merged JSON lists
+what was left out:
 
   python bench/heads_merge.py bench/results/heads-*.json \
-      --drop="heads-A.json:caav" --drop="heads-A.json:caav (audio-visual)"
+      --drop="heads-A.json:caav" --drop="heads-A.json:caav (audio-visual)" \
+      --drop="heads-B.json:co2net:lgca"
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ _OUT = flags.DEFINE_string("output_dir", os.path.join(
                            "Where the merged table and JSON go.")
 _DROP = flags.DEFINE_multi_string(
     "drop", [], "FILE:ROW, e.g. heads-A.json:caav: leave the row out of that "
-    "record (FILE is the record's file name); repeat for several.")
+    "record (FILE is the record's file name); FILE:ROW:FUSION leaves out one "
+    "column of the row, e.g. heads-A.json:co2net:lgca; repeat for several.")
 
 # Budget fields that must agree (the seeds and jobs of a piece may differ).
 BUDGET_KEYS = ("steps", "num_snippets", "batch_size", "builder_config")
@@ -52,7 +55,8 @@ def merge(records: list[tuple[str, dict]], drop=()):
 
   Args:
     records: ``(path, record)`` pairs.
-    drop: ``(file name, row)`` pairs to leave out of those records.
+    drop: ``(file name, row)`` pairs to leave out of those records, or
+      ``(file name, row, fusion)`` triples to leave out one column of a row.
 
   Returns:
     ``(rows, fusions, seeds, budget)`` for :func:`heads_table.write`.
@@ -65,10 +69,15 @@ def merge(records: list[tuple[str, dict]], drop=()):
     raise MergeError("No records to merge.")
   drop = set(drop)
   rows_of = {os.path.basename(p): r["results"] for p, r in records}
-  for name, row in sorted(drop):
+  for name, row, *fusion in sorted(drop):
+    spec = ":".join((name, row, *fusion))
     if row not in rows_of.get(name, {}):
-      raise MergeError(f"--drop={name}:{row}: no row {row!r} in a record "
+      raise MergeError(f"--drop={spec}: no row {row!r} in a record "
                        f"named {name} (rows: {sorted(rows_of.get(name, {}))}).")
+    if fusion and fusion[0] not in rows_of[name][row]:
+      raise MergeError(f"--drop={spec}: row {row!r} of {name} has no fusion "
+                       f"{fusion[0]!r} (fusions: "
+                       f"{sorted(rows_of[name][row])}).")
   first_path, first = records[0]
   budget = {k: first["budget"].get(k) for k in BUDGET_KEYS}
   rows, origin = {}, {}
@@ -81,6 +90,8 @@ def merge(records: list[tuple[str, dict]], drop=()):
       if (os.path.basename(path), row) in drop:
         continue
       for fusion, by_seed in by_fusion.items():
+        if (os.path.basename(path), row, fusion) in drop:
+          continue
         for seed, run in by_seed.items():
           key = (row, fusion, seed)
           held = rows.setdefault(row, {}).setdefault(fusion, {})
@@ -99,7 +110,7 @@ def merge(records: list[tuple[str, dict]], drop=()):
   budget["seeds"] = seeds
   budget["merged_from"] = [os.path.basename(p) for p, _ in records]
   if drop:
-    budget["dropped"] = [f"{name}:{row}" for name, row in sorted(drop)]
+    budget["dropped"] = [":".join(d) for d in sorted(drop)]
   return rows, ordered, seeds, budget
 
 
@@ -115,9 +126,10 @@ def main(argv):
     except (OSError, json.JSONDecodeError) as e:
       raise app.UsageError(f"Cannot read {path}: {e}") from e
   try:
-    drop = [tuple(d.split(":", 1)) for d in _DROP.value]
-    if any(len(d) != 2 for d in drop):
-      raise MergeError(f"--drop takes FILE:ROW, got {_DROP.value}.")
+    drop = [tuple(d.split(":", 2)) for d in _DROP.value]
+    if any(len(d) < 2 for d in drop):
+      raise MergeError(f"--drop takes FILE:ROW or FILE:ROW:FUSION, got "
+                       f"{_DROP.value}.")
     rows, fusions, seeds, budget = merge(records, drop)
   except MergeError as e:
     raise app.UsageError(str(e)) from e

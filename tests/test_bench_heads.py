@@ -234,6 +234,24 @@ def test_merge_drops_a_superseded_row_by_name(tmp_path):
     heads_merge.merge(load(old, new), drop=[("old.json", "asl")])
 
 
+def test_merge_drops_one_column_of_a_row(tmp_path):
+  from bench import heads_merge  # pylint: disable=g-import-not-at-top
+  old = _piece(tmp_path, "old.json", {"co2net": {
+      "own": {"0": _record(0.53)}, "lgca": {"0": _record(0.01)}}})
+  new = _piece(tmp_path, "new.json",
+               {"co2net": {"lgca": {"0": _record(0.52)}}})
+  load = lambda *paths: [(p, json.loads(pathlib.Path(p).read_text()))
+                         for p in paths]
+  rows, fusions, _, budget = heads_merge.merge(
+      load(old, new), drop=[("old.json", "co2net", "lgca")])
+  assert rows["co2net"]["own"]["0"]["avg_map"] == 0.53
+  assert rows["co2net"]["lgca"]["0"]["avg_map"] == 0.52
+  assert fusions == ["own", "lgca"]
+  assert budget["dropped"] == ["old.json:co2net:lgca"]
+  with pytest.raises(heads_merge.MergeError, match="has no fusion 'lgca_x'"):
+    heads_merge.merge(load(old, new), drop=[("old.json", "co2net", "lgca_x")])
+
+
 # A bench whose workers outlive it: the parent starts two workers that each
 # write their pid and sleep, then is killed with SIGKILL (no cleanup runs).
 _ORPHAN_BENCH = """

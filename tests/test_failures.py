@@ -66,6 +66,7 @@ def test_nan_loss_stops_with_step_and_term_and_keeps_last_checkpoint(
     ("model.fusion.stage1_feature", "z1", "model.fusion.stage1_feature"),
     ("model.fusion.gated_activation", "gelu",
      "model.fusion.gated_activation"),
+    ("model.fusion.recalibration", "se", "model.fusion.recalibration"),
     ("data.normalize", "zscore", "data.normalize"),
     ("model.head.dropout", 1.0, "model.head.dropout"),
     ("model.head.classifier", "sigmoid", "model.head.classifier"),
@@ -92,6 +93,27 @@ def test_invalid_config_names_the_field(field, value, match):
   with pytest.raises(config_validation.ConfigError, match=re.escape(match)):
     config_validation.validate(config)
   assert f"config.{field}" in str(_error(config))
+
+
+@pytest.mark.parametrize("kind,field,value", [
+    ("ccm", "ccm_weight_init", "orthogonal"),
+    ("ccm", "ccm_dropout", 1.0),
+    ("lgca", "ccm_weight_init", "kaiming"),
+    ("lgca", "ccm_kernel_size", 0),
+])
+def test_invalid_ccm_settings_name_the_field(kind, field, value):
+  """CCM's settings are checked wherever CCM runs: as the fusion, and in
+  front of LGCA (``recalibration="ccm"``)."""
+  config = _config()
+  config.model.fusion.kind = kind
+  if kind == "lgca":
+    config.model.fusion.num_stages = 1
+    config.model.fusion.recalibration = "ccm"
+  config.model.fusion[field] = value
+  assert f"config.model.fusion.{field}" in str(_error(config))
+  config.model.fusion.recalibration = "none"
+  if kind == "lgca":  # Without CCM its settings are not read.
+    assert _error(config) is None
 
 
 def _error(config):

@@ -43,7 +43,9 @@ FUSION_CASES = (
     + [("lgca", {"skip_gates": False}), ("lgca", {"stage_gate": False}),
        ("lgca", {"attended_activation": "tanh"}),
        ("lgca", {"stage1_feature": "cross_attended"}),
-       ("lgca", {"gated_activation": "tanh"})])
+       ("lgca", {"gated_activation": "tanh"}),
+       ("lgca", {"num_stages": 1, "recalibration": "ccm"}),
+       ("lgca", {"recalibration": "ccm"})])
 
 
 def _case_id(case):

@@ -109,3 +109,40 @@ def test_masked_avg_pool_matches_count_include_pad(kernel):
     xp = np.concatenate([np.zeros((half, 2)), x[b, :n], np.zeros((half, 2))])
     ref = np.stack([xp[t:t + kernel].sum(0) / kernel for t in range(n)])
     np.testing.assert_allclose(got[b, :n], ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("num_stages", [1, 2])
+def test_lgca_on_ccm_is_lgca_of_the_ccm_outputs(num_stages):
+  """``recalibration="ccm"`` is CCM, then LGCA on its two streams, with
+  CCM's parameters where the ``ccm`` fusion has them."""
+  xs, mask = _inputs(1)
+  common = dict(embed_dim=0, num_stages=num_stages, gate="leaky",
+                temperature=0.1, gate_prior=0.9, ccm_dropout=0.5,
+                ccm_weight_init="he_uniform")
+  lgca_ccm = FUSIONS.get("lgca").from_config(ml_collections.ConfigDict(
+      dict(kind="lgca", recalibration="ccm", **common)))
+  # Both streams need one width for the cross-attention.
+  xs = (xs[0], jnp.concatenate([xs[1], xs[1][..., :DM - DN]], -1))
+  variables = lgca_ccm.init(jax.random.PRNGKey(0), xs, mask, train=False)
+  params = dict(variables["params"])
+  ccm_params = {k: params.pop(k) for k in ("recalibrate_0", "recalibrate_1")}
+  ccm_module = FUSIONS.get("ccm").from_config(ml_collections.ConfigDict(
+      dict(kind="ccm", embed_dim=0, ccm_dropout=0.5,
+           ccm_weight_init="he_uniform")))
+  lgca = FUSIONS.get("lgca").from_config(ml_collections.ConfigDict(
+      dict(kind="lgca", **common)))
+  recal = ccm_module.apply({"params": ccm_params}, xs, mask, train=False)
+  want = lgca.apply({"params": params}, recal.per_modality, mask, train=False)
+  got = lgca_ccm.apply(variables, xs, mask, train=False)
+  np.testing.assert_allclose(got.fused_BxTxF, want.fused_BxTxF, rtol=1e-6,
+                             atol=1e-6)
+  # CCM changed the streams, so the check compares different inputs.
+  assert not np.allclose(recal.fused_BxTxF, jnp.concatenate(xs, -1))
+  # He-uniform CCM draws differently from Xavier: the option reaches CCM.
+  xavier = FUSIONS.get("lgca").from_config(ml_collections.ConfigDict(
+      dict(kind="lgca", recalibration="ccm",
+           **{**common, "ccm_weight_init": "xavier"})))
+  k1 = variables["params"]["recalibrate_0"]["global_fc"]["kernel"]
+  k2 = xavier.init(jax.random.PRNGKey(0), xs, mask, train=False)[
+      "params"]["recalibrate_0"]["global_fc"]["kernel"]
+  assert not np.allclose(k1, k2)

@@ -97,6 +97,9 @@ def base_config() -> ml_collections.ConfigDict:
   # Activation of LGCA's gated stage outputs: "relu" (Eq. 7, 9) or "tanh"
   # (CAAV's; an option, see models/fusion/lgca.py).
   c.model.fusion.gated_activation = "relu"
+  # A head's own cross-modal module in front of LGCA: "none" or "ccm"
+  # (CO2-Net's, set by LGCA's recipe; see models/fusion/lgca.py).
+  c.model.fusion.recalibration = "none"
   c.model.fusion.negative_slope = 0.01
   c.model.fusion.noise_scale = 0.0
   c.model.head = ml_collections.ConfigDict()

@@ -22,6 +22,7 @@ from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
 from wtal_jax.models.fusion.lgca import OPTION_CHOICES as LGCA_CHOICES
 from wtal_jax.models.heads import HEADS
+from wtal_jax.models.masked_conv import KERNEL_INITS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
 
@@ -126,6 +127,16 @@ def validate(config) -> None:
       _require(fusion.get(name, choices[0]) in choices,
                f"model.fusion.{name}",
                f"must be one of {choices}, got {fusion.get(name)!r}.")
+  if fusion.kind == "ccm" or (fusion.kind == "lgca" and
+                              fusion.get("recalibration") == "ccm"):
+    _require(fusion.get("ccm_weight_init", "xavier") in KERNEL_INITS,
+             "model.fusion.ccm_weight_init",
+             f"must be one of {sorted(KERNEL_INITS)}, got "
+             f"{fusion.get('ccm_weight_init')!r}.")
+    _require(0.0 <= fusion.get("ccm_dropout", 0.5) < 1.0,
+             "model.fusion.ccm_dropout",
+             f"must be in [0, 1), got {fusion.get('ccm_dropout')}.")
+    _positive_ints(fusion, "model.fusion", ("ccm_kernel_size",))
   _require(_is_int(fusion.get("embed_dim", 0)) and fusion.get("embed_dim", 0) >= 0,
            "model.fusion.embed_dim",
            f"must be an integer >= 0 (0 = no embedding), got "

@@ -83,6 +83,12 @@ def own_fusion(c: ml_collections.ConfigDict) -> None:
   """CCM on the raw streams, initialised as the head."""
   c.model.fusion.kind = "ccm"
   c.model.fusion.embed_dim = 0
+  ccm_settings(c)
+
+
+def ccm_settings(c: ml_collections.ConfigDict) -> None:
+  """CCM's ``ccm_*`` fusion fields, initialised as the head (also used by
+  LGCA's recipe, which keeps CCM in front of LGCA)."""
   c.model.fusion.ccm_kernel_size = 3
   c.model.fusion.ccm_negative_slope = 0.2
   c.model.fusion.ccm_dropout = 0.5

@@ -8,6 +8,12 @@ the fusion sits in front of each head and how its gates start.
   embedding is there one in front: CAAV (audio and visual must reach a common
   ``d_x``) and 3C-Net, whose first modality-specific FC is the embedding and
   whose second LGCA replaces (§4.2), so the head keeps no FC of its own.
+* Where the head's own fusion is a cross-modal module, LGCA goes on top of
+  it, as the paper adds its gates on top of CAAV's cross-attention (§4.2):
+  in front of CO2-Net, LGCA cross-attends and gates the streams of its
+  consensus module (CCM), and its output replaces their concatenation, as
+  it replaces the concatenation of the raw streams in front of UM, ASL and
+  HAM-Net. So LGCA adds to each head's fusion and removes none of it.
 * One stage for RGB-flow heads, two for audio-visual CAAV (§4.3).
 * Leaky gates at temperature 0.1 (§3.2).
 * The skip gates start on the unattended path (``gate_prior = 0.95``, a
@@ -21,6 +27,8 @@ the fusion sits in front of each head and how its gates start.
 from __future__ import annotations
 
 import ml_collections
+
+from wtal_jax.recipes import co2net
 
 # Width of the stage-0 embedding in front of each head (absent: none, LGCA
 # attends the head's raw input streams).
@@ -37,6 +45,9 @@ def apply(c: ml_collections.ConfigDict, num_stages: int) -> None:
     # The embedding is 3C-Net's first FC (+ ReLU) and LGCA its second.
     c.model.head.num_fc = 0
     c.model.fusion.negative_slope = 0.0
+  if head == "co2net":
+    c.model.fusion.recalibration = "ccm"
+    co2net.ccm_settings(c)
   c.model.fusion.gate_prior = 0.95
   c.model.fusion.num_stages = num_stages
   c.model.fusion.gate = "leaky"

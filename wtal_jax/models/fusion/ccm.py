@@ -74,6 +74,32 @@ class ConsensusRecalibration(nn.Module):
     return jax.nn.sigmoid(global_BxD[:, None, :] * local_BxTxD) * main_BxTxD
 
 
+def options_from_config(cfg) -> dict:
+  """CCM's settings from a fusion config (its ``ccm_*`` fields), as keyword
+  arguments of :func:`recalibrate_both`."""
+  return {"kernel_size": cfg.get("ccm_kernel_size", 3),
+          "negative_slope": cfg.get("ccm_negative_slope", 0.2),
+          "dropout": cfg.get("ccm_dropout", 0.5),
+          "weight_init": cfg.get("ccm_weight_init", "xavier")}
+
+
+def recalibrate_both(xm_BxTxD: jax.Array, xn_BxTxE: jax.Array,
+                     mask_BxT: jax.Array, *, train: bool, kernel_size: int = 3,
+                     negative_slope: float = 0.2, dropout: float = 0.5,
+                     weight_init: str = "xavier"
+                     ) -> tuple[jax.Array, jax.Array]:
+  """CCM in both directions: each modality recalibrated by the other.
+
+  Must be called inside a compact module (it creates the submodules
+  ``recalibrate_0`` and ``recalibrate_1``), so that CCM has the same
+  parameter names wherever it is used.
+  """
+  unit = lambda name: ConsensusRecalibration(
+      kernel_size, negative_slope, dropout, weight_init, name=name)
+  return (unit("recalibrate_0")(xm_BxTxD, xn_BxTxE, mask_BxT, train=train),
+          unit("recalibrate_1")(xn_BxTxE, xm_BxTxD, mask_BxT, train=train))
+
+
 @base.FUSIONS.register("ccm")
 class CrossModalConsensus(nn.Module):
   """CCM fusion of two modalities, each recalibrated by the other.
@@ -96,12 +122,12 @@ class CrossModalConsensus(nn.Module):
 
   @classmethod
   def from_config(cls, cfg) -> "CrossModalConsensus":
+    o = options_from_config(cfg)
     return cls(embed_dim=cfg.get("embed_dim", 0),
                negative_slope=cfg.get("negative_slope", 0.01),
-               kernel_size=cfg.get("ccm_kernel_size", 3),
-               ccm_negative_slope=cfg.get("ccm_negative_slope", 0.2),
-               dropout=cfg.get("ccm_dropout", 0.5),
-               weight_init=cfg.get("ccm_weight_init", "xavier"))
+               kernel_size=o["kernel_size"],
+               ccm_negative_slope=o["negative_slope"],
+               dropout=o["dropout"], weight_init=o["weight_init"])
 
   @nn.compact
   def __call__(self, xs, mask_BxT: jax.Array, *, train: bool
@@ -111,8 +137,7 @@ class CrossModalConsensus(nn.Module):
                        "; set config.data.modalities to two groups, e.g. "
                        "('rgb', 'flow').")
     xm, xn = base.embed_all(xs, self.embed_dim, self.negative_slope, mask_BxT)
-    unit = lambda name: ConsensusRecalibration(
-        self.kernel_size, self.ccm_negative_slope, self.dropout,
-        self.weight_init, name=name)
-    return base.fuse((unit("recalibrate_0")(xm, xn, mask_BxT, train=train),
-                      unit("recalibrate_1")(xn, xm, mask_BxT, train=train)))
+    return base.fuse(recalibrate_both(
+        xm, xn, mask_BxT, train=train, kernel_size=self.kernel_size,
+        negative_slope=self.ccm_negative_slope, dropout=self.dropout,
+        weight_init=self.weight_init))

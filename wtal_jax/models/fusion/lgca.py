@@ -13,6 +13,11 @@ For each modality M (N is symmetric), with ``X`` the stage-0 embedding:
 
 The output is ``[Z_M; Z_N]``; with one stage it is ``[Z_M^(1); Z_N^(1)]``.
 
+In front of a head whose own fusion is a cross-modal module, LGCA goes on
+top of it, as the paper adds its gates on top of CAAV's cross-attention
+(§4.2): ``recalibration="ccm"`` feeds LGCA CO2-Net's consensus module's
+recalibrated streams, and LGCA's output replaces their concatenation.
+
 Ablations (LGCA Table 8) switch gate groups off. A stage without its skip
 gate falls back to the ungated CAAV feature, ``tanh(X + X~^(1))`` and
 ``tanh(X + X_att^(1) + X~^(2))`` (Eq. 4); without the stage gate the output is
@@ -27,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from wtal_jax import ops
-from wtal_jax.models.fusion import base
+from wtal_jax.models.fusion import base, ccm
 from wtal_jax.models.fusion.cross_attention import CrossAttentionStage
 from wtal_jax.models.fusion.gates import GATE_KINDS, Gate, weighted_sum
 
@@ -39,6 +44,8 @@ OPTION_CHOICES = {
     "stage1_feature": ("gated", "cross_attended"),
     # Activation of the gated stage outputs Z(1), Z(2) (Eq. 7 and 9).
     "gated_activation": ("relu", "tanh"),
+    # A head's own cross-modal module applied to the streams before LGCA.
+    "recalibration": ("none", "ccm"),
 }
 
 # Path labels per gate, in gate-output order (LGCA Table 6 notation).
@@ -102,6 +109,15 @@ class LeakyGatedCrossAttention(nn.Module):
       features reads features of the same range (an option, off the paper;
       behind CAAV's open-max head the ReLU output makes mu collapse,
       docs/method_notes.md).
+    recalibration: ``none``, or ``ccm``: CO2-Net's cross-modal consensus
+      module (both directions, its ``ccm_*`` settings) recalibrates the
+      (embedded) streams, and LGCA cross-attends and gates its outputs.
+      LGCA's recipe sets it in front of CO2-Net, whose own fusion CCM is
+      (``wtal_jax/recipes/lgca.py``).
+    ccm_kernel_size: Temporal kernel of CCM's local projection.
+    ccm_negative_slope: LeakyReLU slope inside CCM.
+    ccm_dropout: Dropout inside CCM.
+    ccm_weight_init: Initialisation inside CCM.
   """
 
   embed_dim: int = 1024
@@ -117,6 +133,11 @@ class LeakyGatedCrossAttention(nn.Module):
   attended_activation: str = "none"
   stage1_feature: str = "gated"
   gated_activation: str = "relu"
+  recalibration: str = "none"
+  ccm_kernel_size: int = 3
+  ccm_negative_slope: float = 0.2
+  ccm_dropout: float = 0.5
+  ccm_weight_init: str = "xavier"
 
   @classmethod
   def from_config(cls, cfg) -> "LeakyGatedCrossAttention":
@@ -129,7 +150,9 @@ class LeakyGatedCrossAttention(nn.Module):
                gate_prior=cfg.get("gate_prior", 0.0),
                gate_centred_input=cfg.get("gate_centred_input", False),
                gate_fixed_bias=cfg.get("gate_fixed_bias", False),
-               **{k: cfg.get(k, v[0]) for k, v in OPTION_CHOICES.items()})
+               **{k: cfg.get(k, v[0]) for k, v in OPTION_CHOICES.items()},
+               **{f"ccm_{k}": v
+                  for k, v in ccm.options_from_config(cfg).items()})
 
   def _gate(self, which: str, m: int, num_paths: int, x_tilde, mask_BxT,
             train):
@@ -158,6 +181,12 @@ class LeakyGatedCrossAttention(nn.Module):
     use_skip = gated and self.skip_gates
     use_stage = gated and self.stage_gate and self.num_stages == 2
     x = base.embed_all(xs, self.embed_dim, self.negative_slope, mask_BxT)
+    if self.recalibration == "ccm":
+      x = list(ccm.recalibrate_both(
+          x[0], x[1], mask_BxT, train=train,
+          kernel_size=self.ccm_kernel_size,
+          negative_slope=self.ccm_negative_slope, dropout=self.ccm_dropout,
+          weight_init=self.ccm_weight_init))
 
     tilde1 = [activate(t) for t in
               CrossAttentionStage(name="stage1")(x[0], x[1], mask_BxT)]
