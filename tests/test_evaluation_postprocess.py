@@ -91,9 +91,20 @@ def ref_oic(cas, att, scores, sps, activation, thresholds, scale, min_len=1,
   return ref_nms(props, nms, nms_iou, nms_sigma, nms_length_offset)
 
 
-def ref_wtalc(cas, scores, sps):
+def ref_wtalc(cas, scores, sps, threec=False):
+  """W-TALC's per-video loop; ``threec``: 3C-Net's detectionMAP.py, whose
+  class scores are the top-(T/8) mean of the CAS, kept above half their
+  maximum and above 0, and added with weight 1."""
   out = []
-  for c in np.where(scores >= np.mean(scores))[0]:
+  weight = 0.7
+  if threec:
+    prp = -np.sort(-cas, axis=0)
+    scores = np.mean(prp[:max(1, int(cas.shape[0] / 8))], axis=0)
+    keep = np.where((scores > np.max(scores) / 2) * (scores > 0))[0]
+    weight = 1.0
+  else:
+    keep = np.where(scores >= np.mean(scores))[0]
+  for c in keep:
     tmp = cas[:, c]
     threshold = np.max(tmp) - (np.max(tmp) - np.min(tmp)) * 0.5
     vid_pred = np.concatenate([np.zeros(1), (tmp > threshold).astype("float32"),
@@ -104,7 +115,7 @@ def ref_wtalc(cas, scores, sps):
     for j in range(len(s)):
       if e[j] - s[j] >= 2:
         out.append((int(c), s[j] * sps, e[j] * sps,
-                    np.max(tmp[s[j]:e[j]]) + 0.7 * scores[c]))
+                    np.max(tmp[s[j]:e[j]]) + weight * scores[c]))
   return out
 
 
@@ -190,6 +201,42 @@ def test_wtalc_matches_loop_reference(seed):
     want = ref_wtalc(cas, scores, 0.64)
     g, w = _as_sorted(_det_rows(got)), _as_sorted(want)
     np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_wtalc_with_threec_class_scores_matches_loop_reference(seed):
+  rng = np.random.default_rng(seed)
+  for case in range(50):
+    cas, _, scores = _random_video(rng, c=int(rng.integers(1, 6)),
+                                   quantize=case % 2 == 0)
+    cas = cas - 0.5 * (case % 3 == 0)  # Some classes score <= 0.
+    got = ev.postprocess("wtalc", cas, None, scores, 0.64, "v",
+                         class_scores="cas_topk", class_filter="half_max",
+                         class_weight=1.0)
+    want = ref_wtalc(cas, scores, 0.64, threec=True)
+    g, w = _as_sorted(_det_rows(got)), _as_sorted(want)
+    np.testing.assert_array_equal(g, w)
+
+
+def test_wtalc_threec_class_filter_hand_computed():
+  # T = 16, k = 2. Class scores (top-2 means): 0.9, 0.5, 0.3; half the
+  # largest is 0.45, so classes 0 and 1 are localised and class 2 is not.
+  # The W-TALC filter on the video scores (mean 1/3) keeps class 0 only.
+  cas = np.zeros((16, 3))
+  cas[[3, 4], 0] = 0.9
+  cas[[8, 9], 1] = 0.5
+  cas[[12, 13], 2] = 0.3
+  video_scores = np.array([0.6, 0.3, 0.1])
+  d = ev.postprocess("wtalc", cas, None, video_scores, 1.0, "v",
+                     class_scores="cas_topk", class_filter="half_max",
+                     class_weight=1.0)
+  np.testing.assert_array_equal(sorted(d.label), [0, 1])
+  np.testing.assert_allclose(sorted(d.score), [0.5 + 0.5, 0.9 + 0.9])
+  mean_filter = ev.postprocess("wtalc", cas, None, video_scores, 1.0, "v")
+  np.testing.assert_array_equal(mean_filter.label, [0])
+  with pytest.raises(ValueError, match="class_filter"):
+    ev.postprocess("wtalc", cas, None, video_scores, 1.0, "v",
+                   class_filter="max")
 
 
 def test_wtalc_hand_computed():

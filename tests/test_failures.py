@@ -116,6 +116,29 @@ def test_invalid_ccm_settings_name_the_field(kind, field, value):
     assert _error(config) is None
 
 
+def test_invalid_center_form_names_the_field():
+  config = config_lib.load_config(
+      os.path.join(ROOT, "configs/thumos_3cnet.py:smoke"))
+  assert _error(config) is None
+  config.model.head.center_form = "code"
+  assert "config.model.head.center_form" in str(_error(config))
+
+
+def test_postprocess_parameters_are_checked_before_training():
+  config = config_lib.load_config(
+      os.path.join(ROOT, "configs/thumos_3cnet.py:smoke"))
+  config.eval.postprocess_params.wtalc = {"class_scores": "cas_topk",
+                                          "class_filter": "half_max",
+                                          "class_weight": 1.0}
+  assert _error(config) is None
+  config.eval.postprocess_params.wtalc.class_filter = "max"
+  assert "config.eval.postprocess_params.wtalc.class_filter" in str(
+      _error(config))
+  config.eval.postprocess_params.wtalc.class_filter = "half_max"
+  config.eval.postprocess_params.wtalc.window = 3
+  assert "takes no parameter 'window'" in str(_error(config))
+
+
 def _error(config):
   try:
     config_validation.validate(config)

@@ -51,7 +51,10 @@ def _ref_mil(logits, labels, mask, min_len=5):
   return total, count
 
 
-def _ref_center(feats, logits, labels, mask, centers, multi):
+def _ref_center(feats, logits, labels, mask, centers, multi, form="paper"):
+  """The public code's CENTERLOSS with the paper's distance (``paper``) or
+  with its CenterLoss's class-index weighting (``public_code``), returned as
+  (sum, count) whose ratio is the loss."""
   total, count = 0.0, 0
   for b in range(B):
     n = mask[b].sum()
@@ -63,8 +66,14 @@ def _ref_center(feats, logits, labels, mask, centers, multi):
       w = atn[:, c].copy()
       w[w < w.mean()] = 0
       feat = (feats[b, :n] * w[:, None]).sum(0) / w.sum()
-      total += np.clip(((feat - centers[c]) ** 2).sum(), 1e-12, 1e12)
+      dist = np.clip(((feat - centers[c]) ** 2).sum(), 1e-12, 1e12)
+      # CenterLoss: value *= labels[i][mask[i]], the class index.
+      total += dist * (c if form == "public_code" else 1)
       count += 1
+  if form == "public_code":
+    # CENTERLOSS returns criterion(feat, lab) / feat.size(0): the mean over
+    # items divided by their number again.
+    return total / count, count
   return total, count
 
 
@@ -91,12 +100,13 @@ def test_mil_loss_matches_reference(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("multi", [False, True])
-def test_center_loss_matches_reference(seed, multi):
+@pytest.mark.parametrize("form", ["paper", "public_code"])
+def test_center_loss_matches_reference(seed, multi, form):
   feats, logits, centers, mask, labels, _ = _case(seed)
   total, count = threec.center_loss(*_j(feats, logits, labels, mask, centers),
-                                    multi_label=multi)
+                                    multi_label=multi, form=form)
   ref_total, ref_count = _ref_center(feats, logits, labels, mask, centers,
-                                     multi)
+                                     multi, form)
   assert float(count) == ref_count == (4 if multi else 3)
   np.testing.assert_allclose(float(total), ref_total, rtol=1e-5)
 
@@ -108,6 +118,24 @@ def test_counting_loss_matches_reference(seed):
   ref_total, ref_count = _ref_count(logits, counts, mask)
   assert float(count) == ref_count
   np.testing.assert_allclose(float(total), ref_total, rtol=1e-5)
+
+
+def test_public_code_center_form_drops_class_zero_and_weights_by_index():
+  """One video per class, each alone in its item set: the public form is
+  the paper's distance times the class index, over the item count twice."""
+  feats, logits, centers, mask, _, _ = _case(0)
+  labels = np.zeros((B, C))
+  for b, c in enumerate([0, 1, 2, 3, 1]):
+    labels[b, c] = 1
+  paper = [threec.center_loss(*_j(feats[[b]], logits[[b]], labels[[b]],
+                                  mask[[b]], centers))[0] for b in range(B)]
+  total, count = threec.center_loss(*_j(feats, logits, labels, mask, centers),
+                                    form="public_code")
+  want = sum(float(p) * c for p, c in zip(paper, [0, 1, 2, 3, 1])) / B
+  assert float(count) == B
+  np.testing.assert_allclose(float(total), want, rtol=1e-5)
+  with pytest.raises(ValueError, match="center loss form"):
+    threec.center_loss(*_j(feats, logits, labels, mask, centers), form="x")
 
 
 def test_predicted_count_of_a_constant_tcam_is_its_value():

@@ -16,11 +16,13 @@ from wtal_jax.data import pipeline
 from wtal_jax.data.normalization import NORMALIZATIONS
 from wtal_jax.data.registry import DATASETS
 from wtal_jax.data.sampling import SNIPPET_SAMPLING
+from wtal_jax.evaluation import wtalc
 from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
 from wtal_jax.models.fusion.lgca import OPTION_CHOICES as LGCA_CHOICES
+from wtal_jax.losses.threec import CENTER_FORMS
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.masked_conv import KERNEL_INITS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
@@ -76,6 +78,11 @@ def _validate_schedules(head) -> None:
                f"must be an integer >= 0, got {v!r}.")
 
 
+# String parameters of post-processing recipes and their choices.
+_POSTPROCESS_CHOICES = {"wtalc": {"class_scores": wtalc.CLASS_SCORES,
+                                  "class_filter": wtalc.CLASS_FILTERS}}
+
+
 def _validate_postprocess(eval_cfg) -> None:
   name = eval_cfg.get("postprocess", "")
   _require(name in POSTPROCESS, "eval.postprocess",
@@ -90,6 +97,10 @@ def _validate_postprocess(eval_cfg) -> None:
       _require(key in known, f"eval.postprocess_params.{recipe}.{key}",
                f"{recipe!r} takes no parameter {key!r}; it takes "
                f"{', '.join(known)}.")
+    for key, choices in _POSTPROCESS_CHOICES.get(recipe, {}).items():
+      value = dict(params).get(key, choices[0])
+      _require(value in choices, f"eval.postprocess_params.{recipe}.{key}",
+               f"must be one of {choices}, got {value!r}.")
 
 
 def validate(config) -> None:
@@ -152,6 +163,10 @@ def validate(config) -> None:
     raise ConfigError(str(e)) from None
   if head.kind == "caav":
     _validate_caav_head(head)
+  if head.kind == "threec":
+    _require(head.get("center_form", "paper") in CENTER_FORMS,
+             "model.head.center_form",
+             f"must be one of {CENTER_FORMS}, got {head.get('center_form')!r}.")
   _validate_schedules(head)
   _require(0.0 <= head.get("dropout", 0.0) < 1.0, "model.head.dropout",
            f"must be in [0, 1), got {head.get('dropout')}.")

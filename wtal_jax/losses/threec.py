@@ -8,7 +8,9 @@ counting.
 * ``center``: per video and ground-truth class c, the features are pooled
   with the temporal softmax of the class logits, zeroed below its mean
   (``1/T``); the squared distance of the pooled feature to class c's center
-  is averaged over (video, class) items; summed over streams.
+  is averaged over (video, class) items; summed over streams. The public
+  code's form (``form="public_code"``, an option) multiplies each distance
+  by the class's index and divides the mean by the number of items again.
 * ``count``: the predicted count of class c is ``sum_t tcam[t, c] *
   softmax_t(tcam[:, c])``. Present classes (``0 < n_c < T``) pay the relative
   error ``|pred - n_c| / n_c``; the others pay ``neg_weight * |pred|``.
@@ -22,6 +24,11 @@ import jax
 import jax.numpy as jnp
 
 from wtal_jax import ops
+
+# Forms of the center loss: the paper's mean squared distance, or the public
+# code's (each distance times its class index, the mean divided again by the
+# number of items).
+CENTER_FORMS = ("paper", "public_code")
 
 
 def _valid_videos(labels_BxC, mask_BxT, min_snippets):
@@ -58,7 +65,7 @@ def class_pooled_features(features_BxTxF, logits_BxTxC, mask_BxT):
 
 
 def center_loss(features_BxTxF, logits_BxTxC, labels_BxC, mask_BxT,
-                centers_CxF, multi_label: bool = False):
+                centers_CxF, multi_label: bool = False, form: str = "paper"):
   """Squared distance of class-pooled features to their class centers.
 
   Args:
@@ -71,6 +78,10 @@ def center_loss(features_BxTxF, logits_BxTxC, labels_BxC, mask_BxT,
       single-label videos (False). The public code uses only single-label
       videos for its first 5000 iterations; the two kinds are separate loss
       terms so that a ``loss_delay`` can reproduce that.
+    form: ``"paper"``, or ``"public_code"``: its ``CenterLoss`` multiplies
+      each squared distance by the class's index (so class 0 never pays)
+      and its ``CENTERLOSS`` divides that mean by the number of items once
+      more; the sum returned is then divided by the number of items.
 
   Returns:
     ``(sum of squared distances, number of (video, class) items)``.
@@ -82,8 +93,15 @@ def center_loss(features_BxTxF, logits_BxTxC, labels_BxC, mask_BxT,
   kind = (n_labels > 1) if multi_label else (n_labels == 1)
   items = (labels_BxC > 0) & kind[:, None] & (
       ops.num_valid(mask_BxT) > 0)[:, None]
-  return (jnp.sum(jnp.where(items, dist_BxC, 0.0)),
-          jnp.sum(items.astype(jnp.float32)))
+  count = jnp.sum(items.astype(jnp.float32))
+  if form not in CENTER_FORMS:
+    raise ValueError(f"center loss form must be one of {CENTER_FORMS}, got "
+                     f"{form!r}.")
+  if form == "public_code":
+    index_C = jnp.arange(dist_BxC.shape[-1], dtype=dist_BxC.dtype)
+    total = jnp.sum(jnp.where(items, dist_BxC * index_C, 0.0))
+    return total / jnp.maximum(count, 1.0), count
+  return jnp.sum(jnp.where(items, dist_BxC, 0.0)), count
 
 
 def predicted_counts(tcam_BxTxC, mask_BxT):

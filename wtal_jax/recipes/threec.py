@@ -36,6 +36,9 @@ def head() -> ml_collections.ConfigDict:
   h.min_snippets = 5
   h.temporal_conv = False
   h.center_lr_scale = 100.0
+  # "paper", or "public_code": its CenterLoss weights each distance by the
+  # class index and divides the mean by the item count again (an option).
+  h.center_form = "paper"
   h.count_neg_weight = 1e-3
   h.count_source = "batch"
   h.loss_weights = ml_collections.ConfigDict(

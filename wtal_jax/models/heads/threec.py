@@ -145,7 +145,8 @@ def threec_loss(outputs, batch, cfg):
          for x in sequences]
   terms = {"cls": (sum(s for s, _ in cls), cls[0][1])}
   for name, multi in (("center", False), ("center_multi", True)):
-    parts = [threec_losses.center_loss(f, x, labels, mask, c[0], multi)
+    parts = [threec_losses.center_loss(f, x, labels, mask, c[0], multi,
+                                       cfg.get("center_form", "paper"))
              for f, x, c in zip(outputs["stream_features"],
                                 outputs["stream_logits"], outputs["centers"])]
     terms[name] = (sum(s for s, _ in parts), parts[0][1])
