@@ -85,6 +85,25 @@ def test_heads_without_an_lgca_config_get_lgca_placed_by_the_head():
   assert concat.model.head.kind == "caav"
 
 
+def test_lgca_goes_on_top_of_co2nets_consensus_module():
+  found = head_runs.thumos_configs()
+  _, own = head_runs.config_for("co2net", "own", found)
+  _, lgca = head_runs.config_for("co2net", "lgca", found)
+  assert own.model.fusion.kind == "ccm"
+  assert (lgca.model.fusion.kind, lgca.model.fusion.recalibration) == (
+      "lgca", "ccm")
+  # CCM in front of LGCA is CO2-Net's own, with its settings.
+  for field in ("ccm_kernel_size", "ccm_negative_slope", "ccm_dropout",
+                "ccm_weight_init"):
+    assert lgca.model.fusion[field] == own.model.fusion[field], field
+  # Other heads have no cross-modal module of their own to keep.
+  assert head_runs.config_for("um", "lgca", found)[
+      1].model.fusion.recalibration == "none"
+  _, without = head_runs.config_for("co2net", "lgca_without_ccm", found)
+  without.model.fusion.recalibration = "ccm"
+  assert without.to_dict() == lgca.to_dict()
+
+
 def _record(avg, kind="concat", cls=0.9, n=12, classes=3, rates=None):
   return {"avg_map": avg, "recipe": "a", "fusion_kind": kind, "steps": 7,
           "selection_rates": rates or {},
