@@ -18,14 +18,14 @@ from wtal_jax.data.registry import DATASETS
 from wtal_jax.data.sampling import SNIPPET_SAMPLING
 from wtal_jax.evaluation import wtalc
 from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
+from wtal_jax.losses.threec import CENTER_FORMS
 from wtal_jax.models.fusion import FUSIONS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
 from wtal_jax.models.fusion.lgca import OPTION_CHOICES as LGCA_CHOICES
-from wtal_jax.losses.threec import CENTER_FORMS
 from wtal_jax.models.heads import HEADS
-from wtal_jax.models.masked_conv import KERNEL_INITS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
+from wtal_jax.models.masked_conv import KERNEL_INITS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
 
 

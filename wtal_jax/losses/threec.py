@@ -86,6 +86,9 @@ def center_loss(features_BxTxF, logits_BxTxC, labels_BxC, mask_BxT,
   Returns:
     ``(sum of squared distances, number of (video, class) items)``.
   """
+  if form not in CENTER_FORMS:
+    raise ValueError(f"center loss form must be one of {CENTER_FORMS}, got "
+                     f"{form!r}.")
   pooled = class_pooled_features(features_BxTxF, logits_BxTxC, mask_BxT)
   dist_BxC = jnp.clip(jnp.sum(jnp.square(pooled - centers_CxF[None]), -1),
                       1e-12, 1e12)
@@ -94,9 +97,6 @@ def center_loss(features_BxTxF, logits_BxTxC, labels_BxC, mask_BxT,
   items = (labels_BxC > 0) & kind[:, None] & (
       ops.num_valid(mask_BxT) > 0)[:, None]
   count = jnp.sum(items.astype(jnp.float32))
-  if form not in CENTER_FORMS:
-    raise ValueError(f"center loss form must be one of {CENTER_FORMS}, got "
-                     f"{form!r}.")
   if form == "public_code":
     index_C = jnp.arange(dist_BxC.shape[-1], dtype=dist_BxC.dtype)
     total = jnp.sum(jnp.where(items, dist_BxC * index_C, 0.0))
