@@ -45,8 +45,11 @@ def ref_nms(props, kind, iou_thr, sigma, offset=0.0):
                      offset)
         if kind == "soft":
           scores[j] = scores[j] * np.exp(-(ov * ov) / sigma)
-        elif kind == "hard" and ov >= iou_thr:
+        elif kind in ("hard", "hard_decay") and ov >= iou_thr:
           alive.remove(j)
+          if kind == "hard_decay":  # Kept, decayed, and out of the loop.
+            out.append((c, items[j][1], items[j][2],
+                        scores[j] * np.exp(-(ov * ov) / sigma)))
   return out
 
 
@@ -263,7 +266,7 @@ def test_oic_hand_computed_score():
   np.testing.assert_allclose(d.score, [1.0 - 0.2 + 0.1 * 0.5])
 
 
-@pytest.mark.parametrize("kind", ["hard", "soft"])
+@pytest.mark.parametrize("kind", ["hard", "soft", "hard_decay"])
 def test_batched_nms_matches_sequential_loop(kind):
   rng = np.random.default_rng(5)
   for _ in range(30):
@@ -280,7 +283,7 @@ def test_batched_nms_matches_sequential_loop(kind):
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("kind", ["hard", "soft"])
+@pytest.mark.parametrize("kind", ["hard", "soft", "hard_decay"])
 def test_batched_nms_with_length_offset_matches_sequential_loop(kind):
   rng = np.random.default_rng(6)
   for _ in range(20):
@@ -314,6 +317,22 @@ def test_length_offset_suppresses_short_neighbours():
                        thresholds=[0.5], scale=1, min_len=2, nms="hard",
                        nms_iou=0.1, nms_length_offset=offset)
     assert len(d.label) == count
+
+
+def test_hard_decay_hand_computed():
+  # [0, 2] (0.9) suppresses [1, 3] (0.8, tIoU 1/3 >= 0.3), which is kept at
+  # 0.8 exp(-(1/3)^2 / 0.35) and does not suppress [2.5, 4] (0.5, tIoU with
+  # [0, 2] is 0): the plain hard NMS keeps [0, 2] and [2.5, 4] only.
+  args = (np.zeros(3, int), np.array([0.0, 1.0, 2.5]),
+          np.array([2.0, 3.0, 4.0]), np.array([0.9, 0.8, 0.5]))
+  keep, new = nms_lib.batched_nms(*args, kind="hard_decay", iou=0.3,
+                                  sigma=0.35)
+  np.testing.assert_array_equal(keep, [0, 1, 2])
+  np.testing.assert_allclose(new, [0.9, 0.8 * np.exp(-(1 / 9) / 0.35), 0.5])
+  keep, _ = nms_lib.batched_nms(*args, kind="hard", iou=0.3)
+  np.testing.assert_array_equal(keep, [0, 2])
+  with pytest.raises(ValueError, match="sigma > 0"):
+    nms_lib.batched_nms(*args, kind="hard_decay", sigma=0.0)
 
 
 def test_hard_nms_leaves_no_overlap_above_threshold():

@@ -97,6 +97,8 @@ def test_invalid_config_names_the_field(field, value, match):
 
 @pytest.mark.parametrize("kind,field,value", [
     ("ccm", "ccm_weight_init", "orthogonal"),
+    # A head's init, not CCM's: CCM follows the public CO2-Net code or Xavier.
+    ("ccm", "ccm_weight_init", "pytorch"),
     ("ccm", "ccm_dropout", 1.0),
     ("lgca", "ccm_weight_init", "kaiming"),
     ("lgca", "ccm_kernel_size", 0),
@@ -114,6 +116,17 @@ def test_invalid_ccm_settings_name_the_field(kind, field, value):
   config.model.fusion.recalibration = "none"
   if kind == "lgca":  # Without CCM its settings are not read.
     assert _error(config) is None
+
+
+@pytest.mark.parametrize("name", ["thumos_um", "thumos_asl", "thumos_hamnet"])
+def test_invalid_weight_init_names_the_field(name):
+  config = config_lib.load_config(
+      os.path.join(ROOT, f"configs/{name}.py:smoke"))
+  config.model.head.weight_init = "pytorch"
+  assert _error(config) is None
+  config.model.head.weight_init = "kaiming"
+  error = str(_error(config))
+  assert "config.model.head.weight_init" in error and "pytorch" in error
 
 
 def test_invalid_center_form_names_the_field():
@@ -137,6 +150,17 @@ def test_postprocess_parameters_are_checked_before_training():
   config.eval.postprocess_params.wtalc.class_filter = "half_max"
   config.eval.postprocess_params.wtalc.window = 3
   assert "takes no parameter 'window'" in str(_error(config))
+
+
+def test_nms_kind_is_checked_before_training():
+  config = config_lib.load_config(
+      os.path.join(ROOT, "configs/thumos_asl.py:smoke"))
+  config.eval.postprocess_params.oic.nms = "hard_decay"
+  assert _error(config) is None
+  config.eval.postprocess_params.oic.nms = "soft_decay"
+  error = str(_error(config))
+  assert "config.eval.postprocess_params.oic.nms" in error
+  assert "hard_decay" in error
 
 
 def _error(config):

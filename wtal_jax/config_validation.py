@@ -17,15 +17,17 @@ from wtal_jax.data.normalization import NORMALIZATIONS
 from wtal_jax.data.registry import DATASETS
 from wtal_jax.data.sampling import SNIPPET_SAMPLING
 from wtal_jax.evaluation import wtalc
+from wtal_jax.evaluation.nms import NMS_KINDS
 from wtal_jax.evaluation.postprocess import POSTPROCESS, parameter_names
 from wtal_jax.losses.threec import CENTER_FORMS
 from wtal_jax.models.fusion import FUSIONS
+from wtal_jax.models.fusion.ccm import CCM_INITS
 from wtal_jax.models.fusion.cross_attention import SKIP_KINDS
 from wtal_jax.models.fusion.gates import GATE_KINDS
 from wtal_jax.models.fusion.lgca import OPTION_CHOICES as LGCA_CHOICES
 from wtal_jax.models.heads import HEADS
 from wtal_jax.models.heads.caav import CAS_SCALES, CLASSIFIERS
-from wtal_jax.models.masked_conv import KERNEL_INITS
+from wtal_jax.models.inits import KERNEL_INITS
 from wtal_jax.models.width import WidthError, resolve as resolve_width
 
 
@@ -80,7 +82,8 @@ def _validate_schedules(head) -> None:
 
 # String parameters of post-processing recipes and their choices.
 _POSTPROCESS_CHOICES = {"wtalc": {"class_scores": wtalc.CLASS_SCORES,
-                                  "class_filter": wtalc.CLASS_FILTERS}}
+                                  "class_filter": wtalc.CLASS_FILTERS},
+                        "oic": {"nms": NMS_KINDS}}
 
 
 def _validate_postprocess(eval_cfg) -> None:
@@ -140,9 +143,9 @@ def validate(config) -> None:
                f"must be one of {choices}, got {fusion.get(name)!r}.")
   if fusion.kind == "ccm" or (fusion.kind == "lgca" and
                               fusion.get("recalibration") == "ccm"):
-    _require(fusion.get("ccm_weight_init", "xavier") in KERNEL_INITS,
+    _require(fusion.get("ccm_weight_init", "xavier") in CCM_INITS,
              "model.fusion.ccm_weight_init",
-             f"must be one of {sorted(KERNEL_INITS)}, got "
+             f"must be one of {CCM_INITS}, got "
              f"{fusion.get('ccm_weight_init')!r}.")
     _require(0.0 <= fusion.get("ccm_dropout", 0.5) < 1.0,
              "model.fusion.ccm_dropout",
@@ -167,6 +170,10 @@ def validate(config) -> None:
     _require(head.get("center_form", "paper") in CENTER_FORMS,
              "model.head.center_form",
              f"must be one of {CENTER_FORMS}, got {head.get('center_form')!r}.")
+  if "weight_init" in head:
+    _require(head.weight_init in KERNEL_INITS, "model.head.weight_init",
+             f"must be one of {sorted(KERNEL_INITS)}, got "
+             f"{head.weight_init!r}.")
   _validate_schedules(head)
   _require(0.0 <= head.get("dropout", 0.0) < 1.0, "model.head.dropout",
            f"must be in [0, 1), got {head.get('dropout')}.")

@@ -1,13 +1,18 @@
 """Per-group hard NMS and Gaussian soft-NMS over 1-D segments, batched.
 
-Both run the classic sequential loop within each group (a group is one class
+All run the classic sequential loop within each group (a group is one class
 of one video): repeatedly take the remaining segment with the highest current
 score, then
 
 * ``hard``: drop every remaining segment whose tIoU with it is ``>= iou``;
 * ``soft``: multiply every remaining score by ``exp(-tIoU**2 / sigma)``
   (Gaussian soft-NMS as in the HAM-Net and CO2-Net code; nothing is dropped,
-  and, as there, negative scores move towards 0).
+  and, as there, negative scores move towards 0);
+* ``hard_decay``: hard NMS, except that each segment it suppresses is kept
+  with its score times ``exp(-tIoU**2 / sigma)``, the tIoU with the segment
+  that suppressed it (the public ASL code's ``--soft_nms``, which its
+  training and test scripts pass, with ``sigma`` = its ``nms_alpha`` 0.35).
+  Suppressed segments suppress nothing.
 
 Ties in the current score go to the earliest row. The tIoU is continuous and
 in seconds, ``inter / (len_a + len_b - inter)``, taken as 0 for two
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-NMS_KINDS = ("none", "hard", "soft")
+NMS_KINDS = ("none", "hard", "soft", "hard_decay")
 
 
 def _iou(s1, e1, s2, e2, offset=0.0):
@@ -48,9 +53,9 @@ def batched_nms(group: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
     group: ``(N,)`` int group id of each segment (e.g. video * C + class).
     t_start, t_end: ``(N,)`` segment bounds in seconds.
     score: ``(N,)`` finite scores.
-    kind: ``"hard"``, ``"soft"`` (Gaussian) or ``"none"``.
+    kind: ``"hard"``, ``"soft"`` (Gaussian), ``"hard_decay"`` or ``"none"``.
     iou: Suppression threshold of hard NMS (suppress when tIoU >= iou).
-    sigma: Gaussian width of soft-NMS.
+    sigma: Gaussian width of soft-NMS and of ``hard_decay``'s decay.
     length_offset: Added to each length and to the intersection in the tIoU
       (0: the plain tIoU; 1: the public code's ``e - s + 1``).
 
@@ -64,8 +69,8 @@ def batched_nms(group: np.ndarray, t_start: np.ndarray, t_end: np.ndarray,
   n = score.shape[0]
   if kind == "none" or n == 0:
     return np.arange(n), score.copy()
-  if kind == "soft" and not sigma > 0:
-    raise ValueError(f"soft-NMS needs sigma > 0, got {sigma}.")
+  if kind in ("soft", "hard_decay") and not sigma > 0:
+    raise ValueError(f"{kind} NMS needs sigma > 0, got {sigma}.")
   if not np.all(np.isfinite(score)):
     raise ValueError("NMS needs finite scores.")
   order = np.argsort(group, kind="stable")
@@ -106,7 +111,7 @@ def _run_bucket(rows, sizes, t_start, t_end, score, kind, iou_thr, sigma,
     j = np.argmax(blk_cur, axis=1)
     has = blk_alive[ar, j]
     if not np.any(has):
-      if kind == "hard":
+      if kind != "soft":
         continue
       break
     r_has, j_has = ar[has], j[has]
@@ -121,5 +126,10 @@ def _run_bucket(rows, sizes, t_start, t_end, score, kind, iou_thr, sigma,
         np.copyto(blk_cur, blk_cur * np.exp(-(ov * ov) / sigma), where=upd)
     else:
       kill = upd & (ov >= iou_thr)
+      if kind == "hard_decay":
+        r_k, c_k = np.nonzero(kill)
+        kept_out[src[r_k, c_k]] = True
+        final_out[src[r_k, c_k]] = blk_cur[r_k, c_k] * np.exp(
+            -(ov[r_k, c_k] ** 2) / sigma)
       blk_alive[kill] = False
       blk_cur[kill] = -np.inf

@@ -28,8 +28,10 @@ For one video, with ``T`` real snippets and ``C`` action classes:
 5. **Time.** Point ``j`` is at ``j * seconds_per_snippet / scale``; a run
    ``[s, e]`` becomes ``[s, e + 1]`` in those units.
 6. **NMS** per class (see :mod:`wtal_jax.evaluation.nms`): ``"hard"`` with
-   ``nms_iou`` (UM 0.6, ASL 0.4) or Gaussian ``"soft"`` with ``nms_sigma``
-   (HAM-Net and CO2-Net 0.3), tIoU on seconds (``nms_length_offset = 1``
+   ``nms_iou`` (UM 0.6, ASL 0.4), Gaussian ``"soft"`` with ``nms_sigma``
+   (HAM-Net and CO2-Net 0.3), or ``"hard_decay"`` (the public ASL scripts'
+   ``--soft_nms``: hard NMS at ``nms_iou`` that keeps what it suppresses at
+   a Gaussian-decayed score, ``nms_sigma`` 0.35), tIoU on seconds (``nms_length_offset = 1``
    adds one second to every length, as the public code's ``nms`` does).
 
 The whole video is handled with array operations: one boolean
@@ -112,9 +114,9 @@ def oic_proposals(cas_TxC: np.ndarray, attention_T: np.ndarray | None,
     class_threshold: Video-score threshold for the classes to localise.
     score_activation: Signal of the outer-inner contrast (``ACTIVATIONS``).
     score_on_thresholded: UM's zeroing of sub-threshold points (module doc).
-    nms: ``"hard"``, ``"soft"`` or ``"none"``.
+    nms: ``"hard"``, ``"soft"``, ``"hard_decay"`` or ``"none"``.
     nms_iou: Hard-NMS tIoU threshold.
-    nms_sigma: Soft-NMS Gaussian width.
+    nms_sigma: Gaussian width of ``soft`` and ``hard_decay``.
     nms_length_offset: Added to segment lengths in the NMS tIoU (1: the
       public code's ``e - s + 1`` in seconds; see nms.py).
 

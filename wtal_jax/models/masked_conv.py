@@ -13,20 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-xavier = nn.initializers.xavier_uniform()
-# PyTorch's ``kaiming_uniform_`` with its defaults (fan-in, gain sqrt(2)):
-# U(-sqrt(6 / fan_in), sqrt(6 / fan_in)), what the public HAM-Net and CO2-Net
-# code draws for every conv.
-he_uniform = nn.initializers.variance_scaling(2.0, "fan_in", "uniform")
-KERNEL_INITS = {"xavier": xavier, "he_uniform": he_uniform}
-
-
-def kernel_init(name: str):
-  """The initializer called ``name`` in :data:`KERNEL_INITS`."""
-  if name not in KERNEL_INITS:
-    raise ValueError(f"Unknown init {name!r}; choose one of "
-                     f"{sorted(KERNEL_INITS)}.")
-  return KERNEL_INITS[name]
+from wtal_jax.models import inits
 
 
 def zero_padding(x_BxTxD: jax.Array, mask_BxT: jax.Array) -> jax.Array:
@@ -40,20 +27,23 @@ class MaskedTemporalConv(nn.Module):
   Attributes:
     features: Output channels.
     kernel_size: Temporal kernel width (odd).
-    kernel_init: Kernel initializer (biases start at zero).
+    init: Initialisation by name (:mod:`wtal_jax.models.inits`).
   """
 
   features: int
   kernel_size: int = 3
-  kernel_init: nn.initializers.Initializer = xavier
+  init: str = "xavier"
 
   @nn.compact
   def __call__(self, x_BxTxD: jax.Array, mask_BxT: jax.Array) -> jax.Array:
     if self.kernel_size % 2 != 1:
       raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
     x = zero_padding(x_BxTxD, mask_BxT) if self.kernel_size > 1 else x_BxTxD
+    fan_in = x.shape[-1] * self.kernel_size
     return nn.Conv(self.features, (self.kernel_size,), padding="SAME",
-                   kernel_init=self.kernel_init, name="conv")(x)
+                   kernel_init=inits.kernel_init(self.init),
+                   bias_init=inits.bias_init(self.init, fan_in),
+                   name="conv")(x)
 
 
 def masked_avg_pool(x_BxTxC: jax.Array, mask_BxT: jax.Array,

@@ -33,9 +33,12 @@ import jax
 
 from wtal_jax import ops
 from wtal_jax.models.fusion import base
-from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv
 from wtal_jax.models import randomness
+
+
+# The initialisations CCM knows: Xavier, or the public code's (see above).
+CCM_INITS = ("xavier", "he_uniform")
 
 
 class ConsensusRecalibration(nn.Module):
@@ -59,7 +62,9 @@ class ConsensusRecalibration(nn.Module):
     d = main_BxTxD.shape[-1]
     drop = lambda y: randomness.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
-    conv_init = masked_conv.kernel_init(self.weight_init)
+    if self.weight_init not in CCM_INITS:
+      raise ValueError(f"CCM's weight_init must be one of {CCM_INITS}, got "
+                       f"{self.weight_init!r}.")
     if self.weight_init == "he_uniform":
       global_init = nn.initializers.variance_scaling(
           2.0 / self.kernel_size, "fan_in", "uniform")
@@ -69,7 +74,7 @@ class ConsensusRecalibration(nn.Module):
     global_BxD = drop(act(nn.Dense(d, kernel_init=global_init,
                                    name="global_fc")(pooled_BxD)))
     local_BxTxD = drop(act(MaskedTemporalConv(
-        d, self.kernel_size, conv_init, name="local_conv")(aux_BxTxE,
+        d, self.kernel_size, self.weight_init, name="local_conv")(aux_BxTxE,
                                                            mask_BxT)))
     return jax.nn.sigmoid(global_BxD[:, None, :] * local_BxTxD) * main_BxTxD
 

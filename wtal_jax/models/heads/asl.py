@@ -20,10 +20,9 @@ import jax
 import jax.numpy as jnp
 
 from wtal_jax.losses import asl as asl_losses
+from wtal_jax.models import inits
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
-
-xavier = nn.initializers.xavier_uniform()
 
 
 class _MLP(nn.Module):
@@ -31,11 +30,13 @@ class _MLP(nn.Module):
 
   hidden: int
   out: int
+  init: str
 
   @nn.compact
   def __call__(self, x):
-    x = nn.relu(nn.Dense(self.hidden, kernel_init=xavier, name="fc1")(x))
-    return nn.Dense(self.out, kernel_init=xavier, name="fc2")(x)
+    x = nn.relu(inits.dense(self.hidden, self.init, x.shape[-1],
+                            name="fc1")(x))
+    return inits.dense(self.out, self.init, self.hidden, name="fc2")(x)
 
 
 class ASLHead(nn.Module):
@@ -45,11 +46,14 @@ class ASLHead(nn.Module):
     num_classes: C action classes.
     hidden_dim: Classifier hidden width (512).
     actionness_dim: Actionness hidden width (512).
+    weight_init: ``xavier``, or ``pytorch`` (PyTorch's default draw of every
+      layer, as the public code leaves them; :mod:`wtal_jax.models.inits`).
   """
 
   num_classes: int
   hidden_dim: int = 512
   actionness_dim: int = 512
+  weight_init: str = "xavier"
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "ASLHead":
@@ -58,10 +62,12 @@ class ASLHead(nn.Module):
   @nn.compact
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
     del train  # ASL has no stochastic layers.
-    cas = _MLP(self.hidden_dim, self.num_classes, name="classifier")(
+    cas = _MLP(self.hidden_dim, self.num_classes, self.weight_init,
+               name="classifier")(
         fusion_out.fused_BxTxF)
     actionness = [
-        jax.nn.sigmoid(_MLP(self.actionness_dim, 1, name=f"actionness_{i}")(x))
+        jax.nn.sigmoid(_MLP(self.actionness_dim, 1, self.weight_init,
+                            name=f"actionness_{i}")(x))
         for i, x in enumerate(fusion_out.per_modality)]
     return {"cas_BxTxC": cas,
             "actionness_BxTxM": jnp.concatenate(actionness, axis=-1)}

@@ -41,7 +41,6 @@ from wtal_jax.losses import hamnet as hamnet_losses
 from wtal_jax.losses.casl import casl
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
-from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
 from wtal_jax.models import randomness
 
@@ -59,7 +58,7 @@ class AttentionUnit(nn.Module):
     drop = lambda y: randomness.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
     conv = lambda n, k, name: MaskedTemporalConv(
-        n, k, masked_conv.kernel_init(self.weight_init), name=name)
+        n, k, self.weight_init, name=name)
     h = drop(act(conv(self.dim, 3, "conv1")(x_BxTxD, mask_BxT)))
     h = act(conv(self.dim, 3, "conv2")(h, mask_BxT))
     logit = drop(conv(1, 1, "out")(h, mask_BxT))
@@ -98,7 +97,7 @@ class CO2NetHead(nn.Module):
     drop = lambda y: randomness.Dropout(self.dropout, deterministic=not train)(y)
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
     conv = lambda n, k, name: MaskedTemporalConv(
-        n, k, masked_conv.kernel_init(self.weight_init), name=name)
+        n, k, self.weight_init, name=name)
     atts = [AttentionUnit(self.attention_dim, self.attention_dropout,
                           self.negative_slope, self.weight_init,
                           name=f"attention_{i}")(x, mask_BxT, train=train)

@@ -29,7 +29,6 @@ import jax
 from wtal_jax.losses import hamnet as hamnet_losses
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
-from wtal_jax.models import masked_conv
 from wtal_jax.models.masked_conv import MaskedTemporalConv, masked_avg_pool
 from wtal_jax.models import randomness
 
@@ -65,7 +64,7 @@ class HAMNetHead(nn.Module):
     act = lambda y: nn.leaky_relu(y, self.negative_slope)
     hidden = self.hidden_dim or x.shape[-1]
     conv = lambda n, k, name: MaskedTemporalConv(
-        n, k, masked_conv.kernel_init(self.weight_init), name=name)
+        n, k, self.weight_init, name=name)
 
     h = act(conv(hidden, 3, "cls_conv1")(x, mask_BxT))
     h = act(conv(hidden, 3, "cls_conv2")(h, mask_BxT))

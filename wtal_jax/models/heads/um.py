@@ -24,11 +24,9 @@ import jax
 import jax.numpy as jnp
 
 from wtal_jax.losses import um as um_losses
-from wtal_jax.models import randomness
+from wtal_jax.models import inits, randomness
 from wtal_jax.models.heads.base import (HEADS, HeadSpec, Localization,
                                         from_config_fields)
-
-xavier = nn.initializers.xavier_uniform()
 
 
 class UMHead(nn.Module):
@@ -42,6 +40,8 @@ class UMHead(nn.Module):
       training (uses the ``dropout`` RNG stream).
     r_act: Action selection ratio, ``k = floor(T / r_act)``.
     r_bkg: Background selection ratio.
+    weight_init: ``xavier``, or ``pytorch`` (PyTorch's default draw of both
+      convs, as the public code leaves them; :mod:`wtal_jax.models.inits`).
   """
 
   num_classes: int
@@ -50,6 +50,7 @@ class UMHead(nn.Module):
   selection_dropout: float = 0.7
   r_act: float = 9.0
   r_bkg: float = 4.0
+  weight_init: str = "xavier"
 
   @classmethod
   def from_config(cls, cfg, num_classes: int) -> "UMHead":
@@ -59,11 +60,14 @@ class UMHead(nn.Module):
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
     m = mask_BxT[..., None].astype(fusion_out.fused_BxTxF.dtype)
     x = fusion_out.fused_BxTxF * m
-    feats = nn.relu(nn.Conv(self.hidden_dim, (3,), padding="SAME",
-                            kernel_init=xavier, name="conv")(x)) * m
+    init = self.weight_init
+    feats = nn.relu(nn.Conv(
+        self.hidden_dim, (3,), padding="SAME",
+        kernel_init=inits.kernel_init(init),
+        bias_init=inits.bias_init(init, 3 * x.shape[-1]), name="conv")(x)) * m
     h = randomness.Dropout(self.dropout, deterministic=not train)(feats)
-    cas = nn.Conv(self.num_classes, (1,), use_bias=False, kernel_init=xavier,
-                  name="classifier")(h)
+    cas = nn.Conv(self.num_classes, (1,), use_bias=False,
+                  kernel_init=inits.kernel_init(init), name="classifier")(h)
     if train and self.selection_dropout > 0:
       keep = randomness.bernoulli(self.make_rng("dropout"),
                                   1.0 - self.selection_dropout, mask_BxT.shape)
