@@ -27,7 +27,8 @@ RGB_FLOW = ("rgb", "flow")
 AUDIO_VISUAL = ("rgb+flow", "audio")
 AV_SUFFIX = " (audio-visual)"
 
-# Named LGCA variants: the head's LGCA config with these fields changed.
+# Named LGCA variants: the head's LGCA config with these fields of
+# ``config.model.fusion`` changed (``head.<field>``: of ``config.model.head``).
 VARIANTS = {
     # The gates' Xavier start (no prior on the unattended path).
     "lgca_xavier": {"gate_prior": 0.0},
@@ -46,6 +47,10 @@ VARIANTS = {
     # instead of on top of it.
     "lgca_without_ccm": {"recalibration": "none"},
 }
+# LGCA attached in front of 3C-Net's whole head (on the raw streams, both of
+# its FCs kept), as LGCA goes in front of every other head, instead of in
+# place of its second FC (LGCA §4.2).
+VARIANTS["lgca_attached"] = {"embed_dim": 0, "head.num_fc": 2}
 # Both: per-snippet skip gates and tanh on the gated outputs.
 VARIANTS["lgca_per_snippet_tanh_out"] = {**VARIANTS["lgca_per_snippet"],
                                          **VARIANTS["lgca_tanh_out"]}
@@ -106,7 +111,9 @@ def config_for(row: str, fusion: str, found) -> tuple[str, object]:
   if fusion in VARIANTS:
     source, config = config_for(row, "lgca", found)
     config = config.copy_and_resolve_references()
-    config.model.fusion.update(VARIANTS[fusion])
+    for key, value in VARIANTS[fusion].items():
+      part, _, field = key.rpartition(".")
+      config.model[part or "fusion"][field] = value
     changes = ", ".join(f"{k}={v}" for k, v in VARIANTS[fusion].items())
     return f"{source} with {changes}", config
   if (row, fusion) in found:

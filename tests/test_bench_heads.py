@@ -85,6 +85,24 @@ def test_heads_without_an_lgca_config_get_lgca_placed_by_the_head():
   assert concat.model.head.kind == "caav"
 
 
+def test_lgca_attached_keeps_3cnets_whole_head():
+  """In place of 3C-Net's second FC, LGCA leaves the head no FC; attached,
+  it cross-attends the raw streams and the head keeps its two, as in its
+  own config."""
+  found = head_runs.thumos_configs()
+  _, own = head_runs.config_for("threec", "own", found)
+  _, lgca = head_runs.config_for("threec", "lgca", found)
+  source, attached = head_runs.config_for("threec", "lgca_attached", found)
+  assert "head.num_fc=2" in source and "embed_dim=0" in source
+  assert lgca.model.head.num_fc == 0 and lgca.model.fusion.embed_dim > 0
+  assert (attached.model.head.num_fc, attached.model.fusion.embed_dim) == (
+      own.model.head.num_fc, 0)
+  assert attached.model.head.to_dict() == own.model.head.to_dict()
+  attached.model.fusion.embed_dim = lgca.model.fusion.embed_dim
+  attached.model.head.num_fc = lgca.model.head.num_fc
+  assert attached.to_dict() == lgca.to_dict()
+
+
 def test_lgca_goes_on_top_of_co2nets_consensus_module():
   found = head_runs.thumos_configs()
   _, own = head_runs.config_for("co2net", "own", found)
