@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import traverse_util
 
 from wtal_jax import config_lib
 from wtal_jax.models import inits
@@ -15,12 +16,8 @@ from wtal_jax.models.model import build_model
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
-def _leaves(tree, path=()):
-  for k, v in tree.items():
-    if isinstance(v, dict):
-      yield from _leaves(v, path + (k,))
-    else:
-      yield "/".join(path + (k,)), np.asarray(v)
+def _leaves(tree):
+  return traverse_util.flatten_dict(tree, sep="/").items()
 
 
 @pytest.mark.parametrize("name", ["thumos_um", "thumos_asl"])
@@ -36,7 +33,8 @@ def test_pytorch_init_draws_like_torch_defaults(name):
   xs = tuple(jnp.zeros((1, 8, d)) for _ in range(2))
   params = jax.tree_util.tree_map(np.asarray, model.init(
       jax.random.PRNGKey(0), xs, jnp.ones((1, 8), bool), train=False)["params"])
-  kernels = dict((n, w) for n, w in _leaves(params) if n.endswith("kernel"))
+  leaves = dict(_leaves(params))
+  kernels = {n: w for n, w in leaves.items() if n.endswith("kernel")}
   assert len(kernels) >= 2
   seen = 0
   for name_k, w in kernels.items():
@@ -47,7 +45,7 @@ def test_pytorch_init_draws_like_torch_defaults(name):
       np.testing.assert_allclose(w.std(), bound / np.sqrt(3.0), rtol=0.06,
                                  err_msg=name_k)
       seen += 1
-    bias = dict(_leaves(params)).get(name_k[:-len("kernel")] + "bias")
+    bias = leaves.get(name_k[:-len("kernel")] + "bias")
     if bias is not None:
       # Not zero (as Xavier and He leave it) but spread over the same bound.
       assert np.abs(bias).max() <= bound * (1 + 1e-6), name_k

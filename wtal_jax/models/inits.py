@@ -52,9 +52,8 @@ def bias_init(name: str, fan_in: int):
   return init
 
 
-def dense(features: int, name_of_init: str, fan_in: int, **kwargs
-          ) -> nn.Dense:
-  """An ``nn.Dense`` initialised as ``name_of_init`` for ``fan_in`` inputs
-  (call inside a compact module; ``kwargs`` go to ``nn.Dense``)."""
-  return nn.Dense(features, kernel_init=kernel_init(name_of_init),
-                  bias_init=bias_init(name_of_init, fan_in), **kwargs)
+def layer_inits(name: str, fan_in: int) -> dict:
+  """``kernel_init`` and ``bias_init`` of ``name`` for a ``nn.Dense`` or
+  ``nn.Conv`` with ``fan_in`` inputs (input channels x kernel width), as
+  keyword arguments."""
+  return {"kernel_init": kernel_init(name), "bias_init": bias_init(name, fan_in)}

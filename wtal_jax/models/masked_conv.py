@@ -39,11 +39,9 @@ class MaskedTemporalConv(nn.Module):
     if self.kernel_size % 2 != 1:
       raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
     x = zero_padding(x_BxTxD, mask_BxT) if self.kernel_size > 1 else x_BxTxD
-    fan_in = x.shape[-1] * self.kernel_size
     return nn.Conv(self.features, (self.kernel_size,), padding="SAME",
-                   kernel_init=inits.kernel_init(self.init),
-                   bias_init=inits.bias_init(self.init, fan_in),
-                   name="conv")(x)
+                   name="conv", **inits.layer_inits(
+                       self.init, x.shape[-1] * self.kernel_size))(x)
 
 
 def masked_avg_pool(x_BxTxC: jax.Array, mask_BxT: jax.Array,

@@ -34,9 +34,10 @@ class _MLP(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    x = nn.relu(inits.dense(self.hidden, self.init, x.shape[-1],
-                            name="fc1")(x))
-    return inits.dense(self.out, self.init, self.hidden, name="fc2")(x)
+    x = nn.relu(nn.Dense(self.hidden, name="fc1",
+                         **inits.layer_inits(self.init, x.shape[-1]))(x))
+    return nn.Dense(self.out, name="fc2",
+                    **inits.layer_inits(self.init, self.hidden))(x)
 
 
 class ASLHead(nn.Module):

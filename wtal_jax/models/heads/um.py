@@ -60,14 +60,13 @@ class UMHead(nn.Module):
   def __call__(self, fusion_out, mask_BxT, *, train: bool):
     m = mask_BxT[..., None].astype(fusion_out.fused_BxTxF.dtype)
     x = fusion_out.fused_BxTxF * m
-    init = self.weight_init
     feats = nn.relu(nn.Conv(
-        self.hidden_dim, (3,), padding="SAME",
-        kernel_init=inits.kernel_init(init),
-        bias_init=inits.bias_init(init, 3 * x.shape[-1]), name="conv")(x)) * m
+        self.hidden_dim, (3,), padding="SAME", name="conv",
+        **inits.layer_inits(self.weight_init, 3 * x.shape[-1]))(x)) * m
     h = randomness.Dropout(self.dropout, deterministic=not train)(feats)
     cas = nn.Conv(self.num_classes, (1,), use_bias=False,
-                  kernel_init=inits.kernel_init(init), name="classifier")(h)
+                  kernel_init=inits.kernel_init(self.weight_init),
+                  name="classifier")(h)
     if train and self.selection_dropout > 0:
       keep = randomness.bernoulli(self.make_rng("dropout"),
                                   1.0 - self.selection_dropout, mask_BxT.shape)
